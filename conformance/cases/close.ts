@@ -1,0 +1,102 @@
+import { ConformanceCase, check } from './types';
+import { clientEvidence, describeReceived, expectExactly, expectFinAfter } from './evidence';
+import { frame } from '../harness/client';
+import { pollUntil } from '../harness/deadlines';
+import { readTcpTable } from '../harness/procfs';
+import { CaseContext } from './types';
+
+/** After a disturbance, a new client must still be served; proves the server survived. */
+async function expectStillServing(ctx: CaseContext, owedDelays: number, what: string): Promise<void> {
+  const next = await ctx.connect('next client');
+  await next.send('are you still there?');
+  const deadline = ctx.deadlines.ack(owedDelays + 1);
+  await next.waitForAcks(1, deadline);
+  const exit = ctx.server.exitStatus();
+  check(next.acks === 1, `a new client served within ${deadline} ms after ${what}`,
+    exit ? `the server died (${exit.signal ?? `exit code ${exit.code}`})` : describeReceived(next), clientEvidence(next));
+}
+
+/** close.*: the server closes gracefully (FIN) when it should, and survives clients that don't. */
+export const closeCases: ConformanceCase[] = [
+  {
+    id: 'close.goodbye.fin',
+    level: 'MUST',
+    title: 'the server answers "goodbye" with FIN: never RST, never silence',
+    async run({ connect, deadlines }) {
+      const c = await connect();
+      await c.send('goodbye');
+      await expectFinAfter(c, '', deadlines.close());
+    },
+  },
+  {
+    id: 'close.eof.after-acks',
+    level: 'MUST',
+    title: 'after the client half-closes, the server sends the acks it owes, then FIN',
+    async run({ connect, deadlines }) {
+      const c = await connect();
+      await c.write(Buffer.concat([frame('first'), frame('second')]));
+      c.endWriting();
+      await expectFinAfter(c, 'ackack', deadlines.ack(2) + deadlines.close());
+    },
+  },
+  {
+    id: 'close.eof.idle',
+    level: 'MUST',
+    title: 'a client that connects and half-closes without a message gets FIN',
+    async run({ connect, deadlines }) {
+      const c = await connect();
+      c.endWriting();
+      await expectFinAfter(c, '', deadlines.close());
+    },
+  },
+  {
+    id: 'close.eof.full-close',
+    level: 'MUST',
+    needsProcfs: true,
+    title: 'a client that closes fully sees the server close too (its socket leaves FIN_WAIT2)',
+    async run({ connect, deadlines }) {
+      const c = await connect();
+      await c.send('one');
+      await expectExactly(c, 'ack', deadlines.ack(1), 0);
+      c.close();
+      // Our closed socket waits in FIN_WAIT2 until the server's FIN arrives (then TIME_WAIT).
+      const state = (): string | undefined =>
+        readTcpTable('self').find((r) => r.localPort === c.localPort && r.remotePort === c.remotePort)?.state;
+      const closed = await pollUntil(() => { const s = state(); return s !== 'FIN_WAIT1' && s !== 'FIN_WAIT2'; }, deadlines.close());
+      check(closed, `the server to close its side within ${deadlines.close()} ms after the client closed`,
+        `our socket still in ${state()}: the server never closed (it keeps the socket in CLOSE_WAIT)`, { ports: `${c.localPort} -> ${c.remotePort}` });
+    },
+  },
+  {
+    id: 'close.rst.server-survives',
+    level: 'MUST',
+    title: 'a client that resets its connection mid-message does not disturb the server',
+    async run(ctx) {
+      const c = await ctx.connect('resetting client');
+      await c.send('about to vanish');
+      await c.write('half a mess');
+      c.reset();
+      await expectStillServing(ctx, 1, 'a client reset');
+    },
+  },
+  {
+    id: 'close.connect-close.server-survives',
+    level: 'MUST',
+    title: 'clients that connect and close at once do not disturb the server',
+    async run(ctx) {
+      for (let i = 0; i < 5; i++) (await ctx.connect(`connect-then-close ${i + 1}`)).close();
+      await expectStillServing(ctx, 0, 'five connect-then-close clients');
+    },
+  },
+  {
+    id: 'close.leave-before-ack.server-survives',
+    level: 'MUST',
+    title: 'a client that leaves before its acks arrive (the server writes to a reset socket) does not kill the server',
+    async run(ctx) {
+      const c = await ctx.connect('leaving client');
+      await c.write(Buffer.concat([frame('first'), frame('second'), frame('third')]));
+      c.close();
+      await expectStillServing(ctx, 3, 'a client left before its acks (EPIPE / SIGPIPE on the server)');
+    },
+  },
+];

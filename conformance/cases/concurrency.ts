@@ -1,0 +1,152 @@
+import { ProtocolClient } from '../harness/client';
+import { pollUntil, waitUntilSettled } from '../harness/deadlines';
+import { Target } from '../harness/target';
+import { CaseContext, ConformanceCase, check } from './types';
+import { clientEvidence, describeReceived } from './evidence';
+
+/** Sessions held open at once by concurrency.limit for an unbounded model (it must serve them all). */
+export const UNBOUNDED_PROBE = 64;
+
+/** How many sessions concurrency.limit holds open: one more than the declared limit. */
+export function sessionsToHold(target: Target): number {
+  return (target.limit === 'unbounded' ? UNBOUNDED_PROBE : target.limit) + 1;
+}
+
+const onlyBounded = (t: Target): string | undefined =>
+  t.limit === 'unbounded' ? 'unbounded model: no client ever waits for a slot' : undefined;
+
+interface HeldSessions {
+  clients: ProtocolClient[];
+  served: ProtocolClient[];
+  waiting: ProtocolClient[];
+}
+
+/**
+ * Opens L+1 sessions, sends one message on each, keeps them all open, and counts who gets acked.
+ * The measuring window stays open while acks keep coming (a slow server is not mistaken for a
+ * bounded one) and closes early once every session is served.
+ */
+async function holdSessions(ctx: CaseContext): Promise<HeldSessions> {
+  const n = sessionsToHold(ctx.target);
+  const clients: ProtocolClient[] = [];
+  for (let i = 0; i < n; i++) clients.push(await ctx.connect(`session ${i + 1}`));
+  await Promise.all(clients.map((c, i) => c.send(`hold ${i + 1}`)));
+  const servedCount = (): number => clients.filter((c) => c.acks > 0).length;
+  const quiet = ctx.deadlines.ack(2);
+  const cap = ctx.deadlines.ack(2) + ctx.deadlines.slack() * Math.ceil(n / 8);
+  await Promise.race([
+    waitUntilSettled(servedCount, quiet, cap),
+    pollUntil(() => servedCount() === n, cap + quiet),
+  ]);
+  const served = clients.filter((c) => c.acks > 0);
+  return { clients, served, waiting: clients.filter((c) => c.acks === 0) };
+}
+
+function limitEvidence(held: HeldSessions, ctx: CaseContext): Record<string, unknown> {
+  const firstAcks = held.served.map((c) => c.arrivals[0]?.at).filter((t) => t !== undefined).sort((a, b) => a - b);
+  const closed = held.clients.filter((c) => c.ending).map((c) => `${c.localPort}:${c.ending?.kind}`);
+  return {
+    sessionsHeld: held.clients.length,
+    served: held.served.length,
+    firstAckAfterMs: firstAcks.length ? `${firstAcks[0]}..${firstAcks[firstAcks.length - 1]}` : 'none',
+    closedByServer: closed.length ? closed.join(' ') : 'none',
+    declaredLimit: ctx.target.limit,
+  };
+}
+
+/** concurrency.*: the server serves exactly as many sessions at once as its model promises. */
+export const concurrencyCases: ConformanceCase[] = [
+  {
+    id: 'concurrency.limit',
+    level: 'MUST',
+    timingSensitive: true,
+    title: 'with L+1 sessions held open, exactly L are served (at least 64 for unbounded models)',
+    async run(ctx) {
+      const held = await holdSessions(ctx);
+      const limit = ctx.target.limit;
+      const evidence = limitEvidence(held, ctx);
+      if (limit === 'unbounded') {
+        check(held.served.length >= UNBOUNDED_PROBE, `at least ${UNBOUNDED_PROBE} of ${held.clients.length} open sessions served at once`,
+          `${held.served.length} served`, evidence);
+      } else {
+        check(held.served.length === limit, `exactly ${limit} of ${held.clients.length} open sessions served at once`,
+          `${held.served.length} served`, evidence);
+      }
+      return { message: `measured limit ${held.served.length >= held.clients.length ? `≥ ${held.served.length}` : held.served.length}`, evidence };
+    },
+  },
+  {
+    id: 'concurrency.limit.waiting-served',
+    level: 'MUST',
+    timingSensitive: true,
+    title: 'the client beyond the limit is served as soon as a slot frees',
+    skipReason: onlyBounded,
+    async run(ctx) {
+      const held = await holdSessions(ctx);
+      check(held.waiting.length >= 1, 'one session waiting beyond the limit', `${held.waiting.length} waiting`, limitEvidence(held, ctx));
+      const freed = held.served[0];
+      check(freed !== undefined, 'at least one session served', 'none served', limitEvidence(held, ctx));
+      await freed.send('goodbye');
+      const deadline = ctx.deadlines.ack(2) + ctx.deadlines.close();
+      await pollUntil(() => held.waiting.some((c) => c.acks > 0), deadline);
+      const late = held.waiting.find((c) => c.acks > 0);
+      check(late !== undefined, `a waiting session served within ${deadline} ms after one session said goodbye`,
+        `still waiting: ${held.waiting.map((c) => describeReceived(c)).join(', ')}`,
+        { ...limitEvidence(held, ctx), freedSession: clientEvidence(freed) });
+    },
+  },
+  {
+    id: 'concurrency.burst',
+    level: 'MUST',
+    title: 'a burst of simultaneous clients is fully served: nobody dropped, everybody acked and closed with FIN',
+    async run(ctx) {
+      const limit = ctx.target.limit;
+      const n = limit === 'unbounded' ? 100 : Math.min(100, 20 * limit);
+      const rounds = limit === 'unbounded' ? 1 : Math.ceil(n / limit);
+      const deadline = ctx.deadlines.ack(rounds) + ctx.deadlines.slack() * Math.ceil(n / 10);
+      const outcomes = await Promise.all(
+        Array.from({ length: n }, async (_, i) => {
+          try {
+            const c = await ctx.connect(`burst ${i + 1}`);
+            await c.write(Buffer.from(`burst ${i + 1}\x03goodbye\x03`, 'latin1'));
+            const ending = await c.waitForClose(deadline);
+            return c.text === 'ack' && ending.kind === 'fin' ? 'ok' : `${describeReceived(c)}`;
+          } catch (err) {
+            return `connect failed: ${(err as Error).message}`;
+          }
+        }),
+      );
+      const bad = outcomes.filter((o) => o !== 'ok');
+      check(bad.length === 0, `all ${n} clients acked once and closed with FIN within ${deadline} ms`,
+        `${bad.length} of ${n} were not`, { examples: [...new Set(bad)].slice(0, 5).join(' | ') });
+      return { message: `${n} simultaneous clients served` };
+    },
+  },
+  {
+    id: 'concurrency.timing',
+    level: 'INFO',
+    timingSensitive: true,
+    title: '5 clients × 5 lock-step messages: wall time against the serial and the fully parallel ideal',
+    async run(ctx) {
+      const clients = await Promise.all(Array.from({ length: 5 }, (_, i) => ctx.connect(`timed ${i + 1}`)));
+      const start = Date.now();
+      await Promise.all(
+        clients.map(async (c) => {
+          for (let m = 1; m <= 5; m++) {
+            await c.send(`m${m}`);
+            await c.waitForAcks(m, ctx.deadlines.ack(25));
+          }
+          await c.send('goodbye');
+        }),
+      );
+      const wall = Date.now() - start;
+      const d = ctx.deadlines.delayMs;
+      const served = clients.filter((c) => c.acks === 5).length;
+      check(served === 5, 'every timed client acked 5 times', `${served} were`, {});
+      return {
+        message: `${wall} ms for 25 messages (serial ideal ${25 * d} ms, parallel ideal ${5 * d} ms): ${(wall / (5 * d)).toFixed(1)}× the parallel ideal`,
+        evidence: { wallMs: wall, serialIdealMs: 25 * d, parallelIdealMs: 5 * d },
+      };
+    },
+  },
+];

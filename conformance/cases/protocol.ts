@@ -1,0 +1,123 @@
+import { ConformanceCase } from './types';
+import { check } from './types';
+import { clientEvidence, describeReceived, expectExactly, expectFinAfter, expectStillOpen, pace } from './evidence';
+import { frame } from '../harness/client';
+
+const ACK = 'ack';
+
+/** protocol.*: one ack per ETX-framed message, exact bytes, and the goodbye rule. */
+export const protocolCases: ConformanceCase[] = [
+  {
+    id: 'protocol.ack.single',
+    level: 'MUST',
+    title: 'one message gets exactly the three bytes "ack"',
+    async run({ connect, deadlines }) {
+      const c = await connect();
+      await c.send('hello');
+      await expectExactly(c, ACK, deadlines.ack(1), deadlines.quiet());
+    },
+  },
+  {
+    id: 'protocol.ack.lockstep',
+    level: 'MUST',
+    title: 'five messages sent one after another, each after the previous ack, get five acks',
+    async run({ connect, deadlines }) {
+      const c = await connect();
+      for (let i = 1; i <= 5; i++) {
+        await c.send(`message ${i}`);
+        await expectExactly(c, ACK.repeat(i), deadlines.ack(1), 0);
+      }
+      await expectStillOpen(c, ACK.repeat(5), deadlines.quiet());
+    },
+  },
+  {
+    id: 'protocol.framing.byte-by-byte',
+    level: 'MUST',
+    title: 'a message split into one write per byte gets one ack',
+    async run({ connect, deadlines }) {
+      const c = await connect();
+      for (const byte of frame('split-message')) {
+        await c.write(Buffer.from([byte]));
+        await pace(5);
+      }
+      await expectExactly(c, ACK, deadlines.ack(1), deadlines.quiet());
+    },
+  },
+  {
+    id: 'protocol.framing.packed',
+    level: 'MUST',
+    title: 'three messages in one write get three acks',
+    async run({ connect, deadlines }) {
+      const c = await connect();
+      await c.write(Buffer.concat([frame('one'), frame('two'), frame('three')]));
+      await expectExactly(c, ACK.repeat(3), deadlines.ack(3), deadlines.quiet());
+    },
+  },
+  {
+    id: 'protocol.framing.no-ack-before-etx',
+    level: 'MUST',
+    title: 'no ack arrives before the ETX does; the ack follows the ETX',
+    async run({ connect, deadlines }) {
+      const c = await connect();
+      await c.write('a message still being typed');
+      await expectStillOpen(c, '', Math.max(deadlines.quiet(), deadlines.delayMs * 2));
+      await c.write(Buffer.from([0x03]));
+      await expectExactly(c, ACK, deadlines.ack(1), deadlines.quiet());
+    },
+  },
+  {
+    id: 'protocol.message.empty',
+    level: 'MUST',
+    title: 'an empty message (ETX alone) is acked',
+    async run({ connect, deadlines }) {
+      const c = await connect();
+      await c.send('');
+      await expectExactly(c, ACK, deadlines.ack(1), deadlines.quiet());
+    },
+  },
+  {
+    id: 'protocol.message.1kib',
+    level: 'MUST',
+    title: 'a 1024-byte message is acked',
+    async run({ connect, deadlines }) {
+      const c = await connect();
+      await c.send('x'.repeat(1024));
+      await expectExactly(c, ACK, deadlines.ack(1), deadlines.quiet());
+    },
+  },
+  {
+    id: 'protocol.goodbye.no-ack',
+    level: 'MUST',
+    title: '"goodbye" gets no ack: the server closes without a byte',
+    async run({ connect, deadlines }) {
+      const c = await connect();
+      await c.send('goodbye');
+      const ending = await c.waitForClose(deadlines.close());
+      check(c.received.length === 0, 'no byte after "goodbye"', describeReceived(c), clientEvidence(c));
+      // FIN versus RST is close.goodbye.fin's business; here only the bytes and the close count
+      check(ending.kind !== 'open', `the server to close the connection within ${deadlines.close()} ms`, 'the connection still open', clientEvidence(c));
+    },
+  },
+  {
+    id: 'protocol.goodbye.exact-match',
+    level: 'MUST',
+    title: '"goodbyeX", " goodbye", "GOODBYE" and "goodbye " are ordinary messages: acked, connection open',
+    async run({ connect, deadlines }) {
+      const c = await connect();
+      await c.write(Buffer.concat([frame('goodbyeX'), frame(' goodbye'), frame('GOODBYE'), frame('goodbye ')]));
+      await expectExactly(c, ACK.repeat(4), deadlines.ack(4), 0);
+      await expectStillOpen(c, ACK.repeat(4), deadlines.quiet());
+    },
+  },
+  {
+    id: 'protocol.goodbye.after-message',
+    level: 'MUST',
+    title: '"msg␃goodbye␃" in one write: one ack for msg, then the close',
+    async run({ connect, deadlines }) {
+      const c = await connect();
+      await c.write(Buffer.concat([frame('msg'), frame('goodbye')]));
+      await expectFinAfter(c, ACK, deadlines.ack(1) + deadlines.close());
+    },
+  },
+];
+

@@ -1,0 +1,82 @@
+import { Deadlines } from '../harness/deadlines';
+import { ProtocolClient } from '../harness/client';
+import { LaunchedTarget } from '../harness/launcher';
+import { Target } from '../harness/target';
+
+/** MUST failures fail the run; SHOULD failures are non-strict unless --strict; INFO never fails. */
+export type Level = 'MUST' | 'SHOULD' | 'INFO';
+export type Outcome = 'pass' | 'fail' | 'non-strict' | 'skip' | 'informational';
+
+/** What happened on one client connection of a case, for evidence and timelines. */
+export interface SessionTrace {
+  label: string;
+  /** ms since the case started */
+  connectedAt: number;
+  /** ms since the case started, one per ack received */
+  acksAt: number[];
+  /** ms since the case started, and how the connection ended (undefined: still open when the case ended) */
+  endedAt?: number;
+  endedBy?: 'server-fin' | 'server-rst' | 'client';
+}
+
+export interface CaseResult {
+  id: string;
+  level: Level;
+  title: string;
+  outcome: Outcome;
+  durationMs: number;
+  /** one-line summary of a failure, a skip reason, or the information measured */
+  message?: string;
+  expected?: string;
+  actual?: string;
+  evidence?: Record<string, unknown>;
+  sessions?: SessionTrace[];
+}
+
+/** What a case sees: the target, its freshly started server, deadlines, and a tracked client factory. */
+export interface CaseContext {
+  readonly target: Target;
+  readonly server: LaunchedTarget;
+  readonly deadlines: Deadlines;
+  /** Opens a client to the server; every client is closed when the case ends. */
+  connect(label?: string): Promise<ProtocolClient>;
+  /** ms since the case started */
+  now(): number;
+}
+
+/** What a passing or informational case reports. */
+export interface CaseReport {
+  message?: string;
+  evidence?: Record<string, unknown>;
+}
+
+export interface ConformanceCase {
+  /** stable id, `area.topic.detail` */
+  id: string;
+  level: Level;
+  title: string;
+  /** Why the case does not apply to this target, or undefined when it does. */
+  skipReason?(target: Target): string | undefined;
+  /** The case needs /proc (skipped with that reason where it is missing). */
+  needsProcfs?: boolean;
+  /** Keeps the case off a busy machine: the runner gives it the CPU alone. */
+  timingSensitive?: boolean;
+  run(ctx: CaseContext): Promise<CaseReport | void>;
+}
+
+/** A case's expectation not met; carries what was expected, what was seen, and the evidence. */
+export class CaseFailure extends Error {
+  override name = 'CaseFailure';
+  constructor(
+    readonly expected: string,
+    readonly actual: string,
+    readonly evidence: Record<string, unknown> = {},
+  ) {
+    super(`expected ${expected}; saw ${actual}`);
+  }
+}
+
+/** Throws a CaseFailure unless `ok`. */
+export function check(ok: boolean, expected: string, actual: string, evidence: Record<string, unknown> = {}): asserts ok {
+  if (!ok) throw new CaseFailure(expected, actual, evidence);
+}

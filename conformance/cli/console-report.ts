@@ -1,0 +1,46 @@
+import { CaseResult, Outcome } from '../cases/types';
+
+const COLORS: Record<Outcome, string> = { pass: '32', fail: '31', 'non-strict': '33', skip: '90', informational: '36' };
+const LABELS: Record<Outcome, string> = { pass: 'PASS', fail: 'FAIL', 'non-strict': 'WARN', skip: 'SKIP', informational: 'INFO' };
+
+/** Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org). */
+export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
+  return stream.isTTY === true && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+}
+
+export function paint(text: string, code: string, color: boolean): string {
+  return color ? `\x1b[${code}m${text}\x1b[0m` : text;
+}
+
+/** One line per case, with expected / actual / evidence under a failure. */
+export function formatResult(r: CaseResult, color = useColor()): string {
+  const head = `${paint(LABELS[r.outcome].padEnd(4), COLORS[r.outcome], color)}  ${r.id.padEnd(40)} ${r.level.padEnd(6)} ${String(r.durationMs).padStart(6)} ms`;
+  const lines = [r.message && (r.outcome === 'skip' || r.outcome === 'informational' || r.outcome === 'pass') ? `${head}  ${r.message}` : head];
+  if (r.outcome === 'fail' || r.outcome === 'non-strict') {
+    if (r.expected !== undefined) {
+      lines.push(`      expected: ${r.expected}`, `      actual:   ${r.actual}`);
+    } else if (r.message) {
+      lines.push(`      ${r.message}`);
+    }
+    for (const [k, v] of Object.entries(r.evidence ?? {})) lines.push(`      ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  }
+  return lines.join('\n');
+}
+
+export interface Tally {
+  pass: number;
+  fail: number;
+  'non-strict': number;
+  skip: number;
+  informational: number;
+}
+
+export function tally(results: CaseResult[]): Tally {
+  const t: Tally = { pass: 0, fail: 0, 'non-strict': 0, skip: 0, informational: 0 };
+  for (const r of results) t[r.outcome]++;
+  return t;
+}
+
+export function formatTally(t: Tally): string {
+  return `${t.pass} passed, ${t.fail} failed, ${t['non-strict']} non-strict, ${t.skip} skipped, ${t.informational} informational`;
+}

@@ -1,0 +1,59 @@
+import { stopAllTargets, LaunchError } from '../harness/launcher';
+import { checkCommand } from './check';
+import { matrixCommand } from './matrix';
+import { UsageError } from './usage';
+
+const HELP = `Usage: server-models <command> [options]
+
+Commands:
+  check     run the conformance cases against a server command
+  matrix    check every reference server and print implementation × case area
+  help      this help
+
+Run "server-models <command> --help" for the options of a command.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'check':
+      return checkCommand(rest);
+    case 'matrix':
+      return matrixCommand(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${HELP}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command "${command}" (try: server-models --help)`);
+  }
+}
+
+let interrupted = false;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write(`\nserver-models: interrupted; stopping servers\n`);
+    void stopAllTargets().finally(() => process.exit(130));
+  });
+}
+
+main(process.argv.slice(2)).then(
+  async (code) => {
+    await stopAllTargets();
+    process.exitCode = code;
+  },
+  async (err: unknown) => {
+    await stopAllTargets();
+    if (err instanceof UsageError) {
+      process.stderr.write(`server-models: ${err.message}\n`);
+    } else if (err instanceof LaunchError) {
+      process.stderr.write(`server-models: target error: ${err.message}\n`);
+    } else {
+      process.stderr.write(`server-models: internal error: ${(err as Error).stack ?? String(err)}\n`);
+    }
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,31 @@
+import { parseArgs, ParseArgsConfig } from 'node:util';
+
+/** A mistake in how the CLI was called; reported as one line, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** parseArgs with errors turned into UsageError (no stack trace for a typo). */
+export function parseFlags<O extends Options>(
+  args: string[],
+  options: O,
+  allowPositionals = false,
+): { values: ReturnType<typeof parseArgs<{ options: O; strict: true }>>['values']; positionals: string[] } {
+  try {
+    return parseArgs({ args, options, allowPositionals, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/^.*?: /, '').split('\n')[0]);
+  }
+}
+
+/** Reads an integer flag, or undefined when absent. */
+export function intFlag(value: string | boolean | undefined, name: string, min = 0): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (typeof value !== 'string' || !/^\d+$/.test(value) || n < min) {
+    throw new UsageError(`--${name} must be an integer ≥ ${min}, got "${String(value)}"`);
+  }
+  return n;
+}

@@ -1,0 +1,92 @@
+import pWaitFor = require('p-wait-for');
+
+/**
+ * Every deadline of the kit derives from the target's declared work delay and one global multiplier,
+ * so a slow machine is handled by raising one number (`--timeout-multiplier` / `SM_TIMEOUT_MULTIPLIER`).
+ */
+export interface Deadlines {
+  readonly delayMs: number;
+  readonly multiplier: number;
+  /** Time within which `messages` acks, worked one after the other, must all have arrived. */
+  ack(messages?: number): number;
+  /** Time within which a connection must be closed once nothing more is owed. */
+  close(): number;
+  /** A window in which nothing must happen (no ack before ETX, nothing after goodbye). */
+  quiet(): number;
+  /** Slack for anything that involves no work delay (a connect, a process start). */
+  slack(): number;
+  /** Time a freshly started target gets to listen. */
+  ready(): number;
+}
+
+/** Base slack for scheduling noise, before the multiplier. */
+export const BASE_SLACK_MS = 1000;
+/** Base allowance for a server to start listening, before the multiplier. */
+export const BASE_READY_MS = 10_000;
+
+export function makeDeadlines(delayMs: number, multiplier: number): Deadlines {
+  const scale = (ms: number): number => Math.ceil(ms * multiplier);
+  return {
+    delayMs,
+    multiplier,
+    ack: (messages = 1) => scale(messages * delayMs + BASE_SLACK_MS),
+    close: () => scale(delayMs + BASE_SLACK_MS),
+    quiet: () => scale(Math.max(delayMs * 1.5, 300)),
+    slack: () => scale(BASE_SLACK_MS),
+    ready: () => scale(BASE_READY_MS),
+  };
+}
+
+/** Reads the global multiplier: an explicit value wins over SM_TIMEOUT_MULTIPLIER; default 1. */
+export function resolveMultiplier(explicit?: string | number, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = explicit ?? env.SM_TIMEOUT_MULTIPLIER ?? '1';
+  const value = typeof raw === 'number' ? raw : Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`timeout multiplier must be a positive number, got "${raw}"`);
+  }
+  return value;
+}
+
+/**
+ * Polls `condition` until it holds or `timeoutMs` passes. Resolves true when it held, false at the
+ * deadline: a missed deadline is an observation for the caller to judge, not an exception.
+ */
+export async function pollUntil(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 10,
+): Promise<boolean> {
+  try {
+    await pWaitFor(condition, { interval: intervalMs, timeout: timeoutMs });
+    return true;
+  } catch (err) {
+    if (err instanceof Error && err.name === 'TimeoutError') return false;
+    throw err;
+  }
+}
+
+/**
+ * Waits until `read()` has stopped changing for `quietMs` (each change restarts the wait), or until
+ * `capMs` has passed in all. Used to measure "how many sessions get served" without guessing how long
+ * a slow server needs: as long as acks keep arriving, the window stays open.
+ */
+export async function waitUntilSettled<T>(
+  read: () => T,
+  quietMs: number,
+  capMs: number,
+  intervalMs = 10,
+): Promise<T> {
+  const start = Date.now();
+  let last = read();
+  let lastChange = start;
+  await pollUntil(() => {
+    const now = Date.now();
+    const value = read();
+    if (value !== last) {
+      last = value;
+      lastChange = now;
+    }
+    return now - lastChange >= quietMs || now - start >= capMs;
+  }, capMs + quietMs, intervalMs);
+  return last;
+}

@@ -1,0 +1,175 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import getPort = require('get-port');
+import { Deadlines, pollUntil } from './deadlines';
+import { hasProcfs, listProcesses, processTree, readTcpTable, socketInodes } from './procfs';
+import { RUN_MARKER_ENV, signalTarget, TARGET_MARKER_ENV, targetMembers } from './reaper';
+import { expandCommand, splitCommand, Target } from './target';
+import { runMarker, trackSession, untrackSession } from './watchdog';
+
+/** The target could not be started or never became ready; the message says why, for a person. */
+export class LaunchError extends Error {
+  override name = 'LaunchError';
+}
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A running server under test. */
+export interface LaunchedTarget {
+  readonly target: Target;
+  readonly host: string;
+  readonly port: number;
+  /** pid of the started command (leader of its own session and process group) */
+  readonly pid: number;
+  readonly marker: string;
+  readonly command: string;
+  readonly startedAt: number;
+  /** ms from spawn until ready */
+  readonly readyAfterMs: number;
+  stdout(): string;
+  stderr(): string;
+  /** Exit status of the started command once it has exited. */
+  exitStatus(): ExitStatus | undefined;
+  /** Pids of the live process tree rooted at the started command. */
+  treePids(): number[];
+  /** Every live process of this target: tree, session, group, marker. */
+  memberPids(): number[];
+  /** Kills the whole target (SIGTERM, then SIGKILL until nothing is left). Idempotent. */
+  stop(): Promise<void>;
+}
+
+const live = new Set<LaunchedTarget>();
+
+/** Targets started and not yet stopped (for teardown hooks). */
+export function liveTargets(): LaunchedTarget[] {
+  return [...live];
+}
+
+/** Stops every target still running. */
+export async function stopAllTargets(): Promise<void> {
+  await Promise.all([...live].map((t) => t.stop()));
+}
+
+const READY_LINE = /listening on \[?([^\]\s]+?)\]?:(\d+)\s*$/m;
+
+/** LISTEN sockets on `port` whose inode is owned by one of `pids`. */
+export function listensOn(pids: number[], port: number | undefined): number | undefined {
+  const owned = new Set<number>();
+  for (const pid of pids) for (const inode of socketInodes(pid)) owned.add(inode);
+  if (owned.size === 0) return undefined;
+  const rows = readTcpTable(pids[0] ?? 'self').filter((r) => r.state === 'LISTEN' && owned.has(r.inode));
+  const match = rows.find((r) => port === undefined || r.localPort === port);
+  return match?.localPort;
+}
+
+function spawnCommand(command: string, env: NodeJS.ProcessEnv, cwd: string | undefined): ChildProcess {
+  const argv = splitCommand(command);
+  const [file, args] = argv && argv.length > 0 ? [argv[0], argv.slice(1)] : ['/bin/sh', ['-c', command]];
+  // detached: own session and process group, so the whole tree can be signalled at once
+  return spawn(file, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function tail(text: string, lines = 8): string {
+  const all = text.trimEnd().split('\n');
+  return all.slice(-lines).join('\n');
+}
+
+/**
+ * Starts a target in its own session and process group, with the kit's markers in its environment,
+ * and resolves once it listens — detected without opening a connection (a LISTEN socket owned by its
+ * process tree, or its ready line where procfs is missing). Rejects with LaunchError, leaving nothing
+ * running, if the command fails to start, exits, or does not listen in time.
+ */
+export async function launchTarget(target: Target, deadlines: Deadlines): Promise<LaunchedTarget> {
+  const port = target.port ?? (await getPort({ host: target.host }));
+  const command = expandCommand(target, port);
+  const marker = randomBytes(8).toString('hex');
+  const env = { ...process.env, ...target.env, [RUN_MARKER_ENV]: runMarker, [TARGET_MARKER_ENV]: marker };
+  const startedAt = Date.now();
+  let child: ChildProcess;
+  try {
+    child = spawnCommand(command, env, target.cwd);
+  } catch (err) {
+    throw new LaunchError(`cannot start "${command}": ${(err as Error).message}`);
+  }
+  let out = '';
+  let errText = '';
+  let exit: ExitStatus | undefined;
+  let spawnError: Error | undefined;
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (out = (out + d).slice(-65536)));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (errText = (errText + d).slice(-65536)));
+  child.on('error', (err) => (spawnError = err));
+  child.on('exit', (code, signal) => (exit = { code, signal }));
+  const pid = child.pid ?? -1;
+  if (pid > 0) trackSession(pid);
+
+  let stopping: Promise<void> | undefined;
+  const procfs = hasProcfs();
+  const handle: LaunchedTarget = {
+    target, host: target.host, port, pid, marker, command, startedAt, readyAfterMs: 0,
+    stdout: () => out,
+    stderr: () => errText,
+    exitStatus: () => exit,
+    treePids: () => (procfs ? processTree(pid).filter((p) => p.state !== 'Z').map((p) => p.pid) : [pid]),
+    memberPids: () => (procfs ? targetMembers(pid, TARGET_MARKER_ENV, marker) : []),
+    stop: () => (stopping ??= stopTarget()),
+  };
+  live.add(handle);
+
+  async function stopTarget(): Promise<void> {
+    if (pid <= 0) return void live.delete(handle);
+    const gone = (): boolean => (procfs ? targetMembers(pid, TARGET_MARKER_ENV, marker).length === 0 : exit !== undefined);
+    if (!gone()) {
+      signalTarget(pid, TARGET_MARKER_ENV, marker, 'SIGTERM');
+      if (!(await pollUntil(gone, deadlines.slack() * 2, 20))) {
+        // SIGKILL repeatedly, re-scanning: children forked meanwhile are caught by the next round
+        await pollUntil(() => {
+          signalTarget(pid, TARGET_MARKER_ENV, marker, 'SIGKILL');
+          return gone();
+        }, deadlines.slack() * 5, 50);
+      }
+    }
+    await pollUntil(() => exit !== undefined || spawnError !== undefined, deadlines.slack());
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+    untrackSession(pid);
+    live.delete(handle);
+  }
+
+  const listening = (): boolean => procfs && listensOn(handle.treePids(), port) !== undefined;
+  const readyLineSeen = (): boolean => {
+    const m = READY_LINE.exec(out);
+    return m !== null && Number(m[2]) === port;
+  };
+  const ready = (): boolean => {
+    if (!procfs) return readyLineSeen();
+    return listening() && (!target.readyLine || readyLineSeen());
+  };
+  const ok = await pollUntil(() => ready() || exit !== undefined || spawnError !== undefined, deadlines.ready(), 10);
+  if (!ok || !ready()) {
+    await handle.stop();
+    if (spawnError) throw new LaunchError(`cannot start "${command}": ${spawnError.message}`);
+    if (exit) {
+      const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+      const err = tail(errText);
+      throw new LaunchError(`target "${command}" ${how} before listening on port ${port}${err ? `; its stderr ends with:\n${err}` : ''}`);
+    }
+    const what = procfs ? `listen on ${target.host}:${port}` : `print "listening on ${target.host}:${port}"`;
+    throw new LaunchError(`target "${command}" did not ${what} within ${deadlines.ready()} ms`);
+  }
+  (handle as { readyAfterMs: number }).readyAfterMs = Date.now() - startedAt;
+  return handle;
+}
+
+/** Live processes of a target right now, with their commands, for evidence in failures. */
+export function describeProcesses(pids: number[]): string {
+  const snapshot = listProcesses();
+  return pids
+    .map((pid) => snapshot.find((p) => p.pid === pid))
+    .filter((p) => p !== undefined)
+    .map((p) => `${p.pid}(${p.comm},${p.state})`)
+    .join(' ');
+}

@@ -1,0 +1,176 @@
+import { readFileSync, readdirSync, readlinkSync, existsSync } from 'node:fs';
+
+/** One row of `/proc/<pid>/stat`, the fields the kit needs. */
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  state: string;
+  comm: string;
+  pgrp: number;
+  session: number;
+  /** user + system CPU time, in clock ticks */
+  cpuTicks: number;
+  threads: number;
+  /** resident set size, in pages */
+  rssPages: number;
+}
+
+/** TCP socket states as the kernel numbers them in /proc/net/tcp. */
+export const TCP_STATES: Record<string, string> = {
+  '01': 'ESTABLISHED', '02': 'SYN_SENT', '03': 'SYN_RECV', '04': 'FIN_WAIT1', '05': 'FIN_WAIT2',
+  '06': 'TIME_WAIT', '07': 'CLOSE', '08': 'CLOSE_WAIT', '09': 'LAST_ACK', '0A': 'LISTEN', '0B': 'CLOSING',
+};
+
+export interface TcpRow {
+  localAddress: string;
+  localPort: number;
+  remoteAddress: string;
+  remotePort: number;
+  state: string;
+  inode: number;
+}
+
+/** True when this machine exposes the /proc files the kit reads. */
+export function hasProcfs(): boolean {
+  return existsSync('/proc/self/stat') && existsSync('/proc/self/net/tcp');
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined; // the process or file vanished between listing and reading: normal
+  }
+}
+
+/** Parses one stat line; `comm` may hold spaces and parentheses, so split after the last ')'. */
+export function parseStat(text: string): ProcessInfo | undefined {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < 0) return undefined;
+  const pid = Number(text.slice(0, open).trim());
+  const comm = text.slice(open + 1, close);
+  const f = text.slice(close + 2).split(' ');
+  // f[0] is field 3 (state) of proc(5)
+  return {
+    pid, comm, state: f[0], ppid: Number(f[1]), pgrp: Number(f[2]), session: Number(f[3]),
+    cpuTicks: Number(f[11]) + Number(f[12]), threads: Number(f[17]), rssPages: Number(f[21]),
+  };
+}
+
+export function readProcess(pid: number): ProcessInfo | undefined {
+  const text = readText(`/proc/${pid}/stat`);
+  return text === undefined ? undefined : parseStat(text);
+}
+
+/** Every process on the machine (a snapshot). */
+export function listProcesses(): ProcessInfo[] {
+  const out: ProcessInfo[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const info = readProcess(Number(name));
+    if (info) out.push(info);
+  }
+  return out;
+}
+
+/** The root and all its descendants, found by walking the ppid graph of one snapshot. */
+export function processTree(rootPid: number, snapshot: ProcessInfo[] = listProcesses()): ProcessInfo[] {
+  const byParent = new Map<number, ProcessInfo[]>();
+  for (const p of snapshot) {
+    const list = byParent.get(p.ppid) ?? [];
+    list.push(p);
+    byParent.set(p.ppid, list);
+  }
+  const root = snapshot.find((p) => p.pid === rootPid);
+  if (!root) return [];
+  const tree: ProcessInfo[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const p = queue.shift() as ProcessInfo;
+    tree.push(p);
+    queue.push(...(byParent.get(p.pid) ?? []));
+  }
+  return tree;
+}
+
+/** Pids whose environment holds `NAME=value` (finds daemons that left the process group). */
+export function pidsWithEnv(name: string, value: string, snapshot: ProcessInfo[] = listProcesses()): number[] {
+  const needle = `${name}=${value}`;
+  const found: number[] = [];
+  for (const p of snapshot) {
+    if (p.pid === process.pid) continue;
+    const env = readText(`/proc/${p.pid}/environ`);
+    if (env !== undefined && env.split('\0').includes(needle)) found.push(p.pid);
+  }
+  return found;
+}
+
+/** Socket inodes held open by one process (its fd table). */
+export function socketInodes(pid: number): number[] {
+  const inodes: number[] = [];
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return inodes;
+  }
+  for (const fd of fds) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.push(Number(m[1]));
+    } catch {
+      // the fd closed while we looked
+    }
+  }
+  return inodes;
+}
+
+function decodeAddress(hex: string): string {
+  if (hex.length === 8) {
+    const n = parseInt(hex, 16);
+    return [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24].join('.');
+  }
+  // IPv6: four little-endian 32-bit words
+  const words: string[] = [];
+  for (let i = 0; i < 32; i += 8) {
+    const w = hex.slice(i, i + 8).match(/../g) as string[];
+    words.push(w.reverse().join(''));
+  }
+  const groups = words.join('').match(/..../g) as string[];
+  const text = groups.map((g) => parseInt(g, 16).toString(16)).join(':');
+  const mapped = /^0:0:0:0:0:ffff:([0-9a-f]+):([0-9a-f]+)$/.exec(text);
+  if (mapped) {
+    const hi = parseInt(mapped[1], 16);
+    const lo = parseInt(mapped[2], 16);
+    return `::ffff:${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  }
+  return text;
+}
+
+/** Parses the text of /proc/<pid>/net/tcp or tcp6. */
+export function parseTcpTable(text: string): TcpRow[] {
+  const rows: TcpRow[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10) continue;
+    const [la, lp] = f[1].split(':');
+    const [ra, rp] = f[2].split(':');
+    rows.push({
+      localAddress: decodeAddress(la), localPort: parseInt(lp, 16),
+      remoteAddress: decodeAddress(ra), remotePort: parseInt(rp, 16),
+      state: TCP_STATES[f[3]] ?? f[3], inode: Number(f[9]),
+    });
+  }
+  return rows;
+}
+
+/** TCP sockets (v4 and v6) of the network namespace `pid` lives in. */
+export function readTcpTable(pid: number | 'self' = 'self'): TcpRow[] {
+  const rows: TcpRow[] = [];
+  for (const file of ['tcp', 'tcp6']) {
+    const text = readText(`/proc/${pid}/net/${file}`);
+    if (text !== undefined) rows.push(...parseTcpTable(text));
+  }
+  return rows;
+}

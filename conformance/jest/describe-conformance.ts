@@ -1,0 +1,38 @@
+import { allCases } from '../cases';
+import { CaseResult, ConformanceCase, Outcome } from '../cases/types';
+import { makeDeadlines, resolveMultiplier } from '../harness/deadlines';
+import { stopAllTargets } from '../harness/launcher';
+import { resolveTarget, TargetSpec } from '../harness/target';
+import { formatResult } from '../cli/console-report';
+import { runCase } from '../runner';
+
+export interface ConformanceOptions {
+  /** Cases to run (default: all). */
+  cases?: ConformanceCase[];
+  /** Timeout multiplier (default: SM_TIMEOUT_MULTIPLIER or 1). */
+  timeoutMultiplier?: number;
+  /** Outcomes that fail the Jest test (default: only 'fail', i.e. a failed MUST case). */
+  failOn?: Outcome[];
+  /** Receives every result, e.g. to collect a report. */
+  onResult?: (result: CaseResult) => void;
+}
+
+/**
+ * Declares one Jest `describe` for a target with one `test` per case id, for use in any project's
+ * Jest tests. Every server a case starts is stopped when the case ends, and again after the file.
+ */
+export function describeConformance(spec: TargetSpec, options: ConformanceOptions = {}): void {
+  const target = resolveTarget(spec);
+  const deadlines = makeDeadlines(target.delayMs, resolveMultiplier(options.timeoutMultiplier));
+  const failOn = options.failOn ?? ['fail'];
+  describe(`${target.name} [${target.model}]`, () => {
+    afterAll(() => stopAllTargets());
+    for (const c of options.cases ?? allCases) {
+      test(`${c.id} (${c.level})`, async () => {
+        const result = await runCase(c, target, deadlines);
+        options.onResult?.(result);
+        if (failOn.includes(result.outcome)) throw new Error(formatResult(result, false));
+      });
+    }
+  });
+}

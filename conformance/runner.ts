@@ -1,0 +1,116 @@
+import { ProtocolClient, closeAll } from './harness/client';
+import { Deadlines } from './harness/deadlines';
+import { launchTarget, LaunchedTarget, LaunchError } from './harness/launcher';
+import { hasProcfs } from './harness/procfs';
+import { Target } from './harness/target';
+import { CaseContext, CaseFailure, CaseResult, ConformanceCase, Level, Outcome, SessionTrace } from './cases/types';
+
+function failureOutcome(level: Level): Outcome {
+  return level === 'MUST' ? 'fail' : level === 'SHOULD' ? 'non-strict' : 'informational';
+}
+
+/** Why a case does not run against this target, or undefined. */
+export function skipReasonFor(c: ConformanceCase, target: Target): string | undefined {
+  if (c.needsProcfs && !hasProcfs()) return 'this machine has no /proc';
+  return c.skipReason?.(target);
+}
+
+function traceOf(label: string, client: ProtocolClient, caseStart: number): SessionTrace {
+  const offset = client.connectedAt - caseStart;
+  const acksAt: number[] = [];
+  let bytes = 0;
+  for (const a of client.arrivals) {
+    const before = Math.floor(bytes / 3);
+    bytes += a.bytes;
+    for (let i = before; i < Math.floor(bytes / 3); i++) acksAt.push(offset + a.at);
+  }
+  const trace: SessionTrace = { label, connectedAt: offset, acksAt };
+  if (client.ending) {
+    trace.endedAt = offset + client.ending.at;
+    trace.endedBy = client.ending.kind === 'fin' ? 'server-fin' : client.ending.kind === 'rst' ? 'server-rst' : 'client';
+  }
+  return trace;
+}
+
+function serverEvidence(server: LaunchedTarget): Record<string, unknown> {
+  const exit = server.exitStatus();
+  if (!exit) return {};
+  const stderr = server.stderr().trimEnd().split('\n').slice(-5).join('\n');
+  return { serverExited: exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`, ...(stderr ? { serverStderr: stderr } : {}) };
+}
+
+/**
+ * Runs one case against a freshly started server: every case gets its own server, so one broken
+ * behaviour cannot spill into the next case. The server and every client are gone when this resolves.
+ */
+export async function runCase(c: ConformanceCase, target: Target, deadlines: Deadlines): Promise<CaseResult> {
+  const base = { id: c.id, level: c.level, title: c.title };
+  const skip = skipReasonFor(c, target);
+  if (skip) return { ...base, outcome: 'skip', durationMs: 0, message: skip };
+
+  const start = Date.now();
+  const clients: { label: string; client: ProtocolClient }[] = [];
+  let server: LaunchedTarget | undefined;
+  try {
+    server = await launchTarget(target, deadlines);
+    const launched = server;
+    const ctx: CaseContext = {
+      target,
+      server: launched,
+      deadlines,
+      now: () => Date.now() - start,
+      connect: async (label = `client ${clients.length + 1}`) => {
+        const client = await ProtocolClient.connect(launched.host, launched.port, deadlines.slack() * 3);
+        clients.push({ label, client });
+        return client;
+      },
+    };
+    const report = await c.run(ctx);
+    return {
+      ...base,
+      outcome: c.level === 'INFO' ? 'informational' : 'pass',
+      durationMs: Date.now() - start,
+      message: report?.message,
+      evidence: report?.evidence,
+      sessions: clients.map(({ label, client }) => traceOf(label, client, start)),
+    };
+  } catch (err) {
+    const result: CaseResult = { ...base, outcome: failureOutcome(c.level), durationMs: Date.now() - start };
+    if (err instanceof CaseFailure) {
+      Object.assign(result, { message: err.message, expected: err.expected, actual: err.actual, evidence: { ...err.evidence } });
+    } else if (err instanceof LaunchError) {
+      result.message = err.message;
+    } else {
+      const e = err as NodeJS.ErrnoException;
+      result.message = `the case could not talk to the server: ${e.code ? `${e.code} ` : ''}${e.message}`;
+    }
+    if (server) result.evidence = { ...result.evidence, ...serverEvidence(server) };
+    result.sessions = clients.map(({ label, client }) => traceOf(label, client, start));
+    return result;
+  } finally {
+    closeAll(clients.map((c) => c.client));
+    await server?.stop();
+  }
+}
+
+export interface SuiteOptions {
+  deadlines: Deadlines;
+  /** Called as each case finishes (progress output). */
+  onResult?: (result: CaseResult) => void;
+}
+
+/**
+ * Runs cases one after the other against a target. Starts it once first, so a target that cannot
+ * start at all is reported as a LaunchError (a target error) instead of a page of failed cases.
+ */
+export async function runSuite(target: Target, cases: ConformanceCase[], options: SuiteOptions): Promise<CaseResult[]> {
+  const probe = await launchTarget(target, options.deadlines);
+  await probe.stop();
+  const results: CaseResult[] = [];
+  for (const c of cases) {
+    const result = await runCase(c, target, options.deadlines);
+    results.push(result);
+    options.onResult?.(result);
+  }
+  return results;
+}

@@ -1,0 +1,18 @@
+/** @jest-config-loader-options {"transpileOnly": true, "skipProject": true} */
+import type { Config } from 'jest';
+
+// Type errors are caught by `tsc --noEmit` in `npm test`; ts-jest only transpiles (isolatedModules).
+const config: Config = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/conformance', '<rootDir>/servers', '<rootDir>/fixtures'],
+  testMatch: ['**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/fixtures/example-project/'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  // Suites start real servers; two workers on a 2-core machine, and generous per-test time.
+  maxWorkers: 2,
+  testTimeout: 120_000,
+  verbose: false,
+  reporters: ['default'],
+};
+
+export default config;
