@@ -139,7 +139,10 @@ export async function launchTarget(target: Target, deadlines: Deadlines): Promis
     live.delete(handle);
   }
 
-  const listening = (): boolean => procfs && listensOn(handle.treePids(), port) !== undefined;
+  // Members, not just the tree: a daemon that double-forked into its own session is found by its marker.
+  const listening = (): boolean => procfs && listensOn(handle.memberPids(), port) !== undefined;
+  // The command exiting is only fatal when nothing it started lives on (a daemonizing server exits 0).
+  const gaveUp = (): boolean => spawnError !== undefined || (exit !== undefined && (exit.code !== 0 || handle.memberPids().length === 0));
   const readyLineSeen = (): boolean => {
     const m = READY_LINE.exec(out);
     return m !== null && Number(m[2]) === port;
@@ -148,11 +151,12 @@ export async function launchTarget(target: Target, deadlines: Deadlines): Promis
     if (!procfs) return readyLineSeen();
     return listening() && (!target.readyLine || readyLineSeen());
   };
-  const ok = await pollUntil(() => ready() || exit !== undefined || spawnError !== undefined, deadlines.ready(), 10);
+  const ok = await pollUntil(() => ready() || gaveUp(), deadlines.ready(), 20);
   if (!ok || !ready()) {
+    const timedOut = !gaveUp();
     await handle.stop();
     if (spawnError) throw new LaunchError(`cannot start "${command}": ${spawnError.message}`);
-    if (exit) {
+    if (exit && !timedOut) {
       const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
       const err = tail(errText);
       throw new LaunchError(`target "${command}" ${how} before listening on port ${port}${err ? `; its stderr ends with:\n${err}` : ''}`);

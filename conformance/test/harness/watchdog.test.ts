@@ -1,0 +1,44 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { pollUntil } from '../../harness/deadlines';
+import { compiledModule } from '../../harness/paths';
+import { listProcesses } from '../../harness/procfs';
+import { fixtureCommand } from './launch-fixtures';
+
+const alive = (pid: number) => listProcesses().some((p) => p.pid === pid && p.state !== 'Z');
+
+/** Starts a kit process that launches a server; resolves with the kit's process and the server's pid. */
+async function kitWithServer(env: NodeJS.ProcessEnv = {}) {
+  const kit = spawn(process.execPath, [compiledModule('fixtures/launch/kit-then-waits'), fixtureCommand('dies-on-connection', '{port}')], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [line] = (await once(kit.stdout, 'data')) as [Buffer];
+  return { kit, serverPid: Number(line.toString().trim()) };
+}
+
+describe('watchdog', () => {
+  test('SIGKILL of the kit process leaves no server running', async () => {
+    const { kit, serverPid } = await kitWithServer();
+    expect(alive(serverPid)).toBe(true);
+    kit.kill('SIGKILL');
+    expect(await pollUntil(() => !alive(serverPid), 5000)).toBe(true);
+  });
+
+  test('SIGKILL of Jest\'s main process kills the servers of a surviving worker', async () => {
+    // A stand-in "main" process whose child is a kit process in the role of a Jest worker.
+    const main = spawn(process.execPath, ['-e', `
+      const { spawn } = require('node:child_process');
+      const w = spawn(process.execPath, process.argv.slice(1), { env: { ...process.env, JEST_WORKER_ID: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
+      w.stdout.on('data', (d) => process.stdout.write(String(w.pid) + ' ' + d));
+      setInterval(() => {}, 60000);
+    `, compiledModule('fixtures/launch/kit-then-waits'), fixtureCommand('dies-on-connection', '{port}')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [line] = (await once(main.stdout!, 'data')) as [Buffer];
+    const [workerPid, serverPid] = line.toString().trim().split(' ').map(Number);
+    expect(alive(serverPid)).toBe(true);
+    main.kill('SIGKILL');
+    expect(await pollUntil(() => !alive(serverPid), 5000)).toBe(true);
+    expect(alive(workerPid)).toBe(true); // the worker outlived its main process, as Jest's do
+    process.kill(workerPid, 'SIGKILL');
+  });
+});

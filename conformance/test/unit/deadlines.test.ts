@@ -1,0 +1,99 @@
+import FakeTimers from '@sinonjs/fake-timers';
+import { makeDeadlines, pollUntil, resolveMultiplier, waitUntilSettled, BASE_SLACK_MS } from '../../harness/deadlines';
+
+describe('makeDeadlines', () => {
+  test('derive from the declared delay and scale with the multiplier', () => {
+    const d1 = makeDeadlines(200, 1);
+    const d3 = makeDeadlines(200, 3);
+    expect(d1.ack(1)).toBe(200 + BASE_SLACK_MS);
+    expect(d1.ack(5)).toBe(5 * 200 + BASE_SLACK_MS);
+    expect(d3.ack(5)).toBe(3 * d1.ack(5));
+    expect(d3.close()).toBe(3 * d1.close());
+    expect(d3.ready()).toBe(3 * d1.ready());
+  });
+  test('the quiet window outlasts the work delay', () => {
+    expect(makeDeadlines(2000, 1).quiet()).toBeGreaterThan(2000);
+    expect(makeDeadlines(0, 1).quiet()).toBeGreaterThan(0);
+  });
+});
+
+describe('resolveMultiplier', () => {
+  test('explicit value wins over the environment', () => {
+    expect(resolveMultiplier('2.5', { SM_TIMEOUT_MULTIPLIER: '4' })).toBe(2.5);
+  });
+  test('reads SM_TIMEOUT_MULTIPLIER, default 1', () => {
+    expect(resolveMultiplier(undefined, { SM_TIMEOUT_MULTIPLIER: '4' })).toBe(4);
+    expect(resolveMultiplier(undefined, {})).toBe(1);
+  });
+  test('rejects nonsense with a clear message', () => {
+    expect(() => resolveMultiplier('fast', {})).toThrow(/positive number, got "fast"/);
+    expect(() => resolveMultiplier('0', {})).toThrow(RangeError);
+  });
+});
+
+describe('pollUntil (fake clock)', () => {
+  let clock: FakeTimers.InstalledClock;
+  beforeEach(() => {
+    clock = FakeTimers.install({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+  });
+  afterEach(() => clock.uninstall());
+
+  test('resolves true as soon as the condition holds', async () => {
+    let ready = false;
+    const result = pollUntil(() => ready, 5000, 10);
+    await clock.tickAsync(300);
+    ready = true;
+    await clock.tickAsync(10);
+    await expect(result).resolves.toBe(true);
+    expect(Date.now()).toBeLessThan(1000);
+  });
+
+  test('resolves false at the deadline, not before', async () => {
+    let settled = false;
+    const result = pollUntil(() => false, 5000, 10).then((v) => {
+      settled = true;
+      return v;
+    });
+    await clock.tickAsync(4990);
+    expect(settled).toBe(false);
+    await clock.tickAsync(20);
+    await expect(result).resolves.toBe(false);
+  });
+
+  test('propagates an error thrown by the condition', async () => {
+    const result = pollUntil(() => {
+      throw new Error('probe broke');
+    }, 1000);
+    await expect(result).rejects.toThrow('probe broke');
+  });
+});
+
+describe('waitUntilSettled (fake clock)', () => {
+  let clock: FakeTimers.InstalledClock;
+  beforeEach(() => {
+    clock = FakeTimers.install({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+  });
+  afterEach(() => clock.uninstall());
+
+  test('stays open while the value keeps changing, closes after a quiet period', async () => {
+    let served = 0;
+    const result = waitUntilSettled(() => served, 1000, 60_000, 10);
+    for (let i = 0; i < 5; i++) {
+      await clock.tickAsync(800); // a new ack every 800 ms keeps the window open
+      served++;
+    }
+    await clock.tickAsync(1100);
+    await expect(result).resolves.toBe(5);
+    expect(Date.now()).toBeGreaterThanOrEqual(5 * 800 + 1000);
+  });
+
+  test('never waits past the cap', async () => {
+    let served = 0;
+    const result = waitUntilSettled(() => served, 1000, 3000, 10);
+    const ticker = setInterval(() => served++, 500);
+    await clock.tickAsync(3100);
+    clearInterval(ticker);
+    await expect(result).resolves.toBeGreaterThan(0);
+    expect(Date.now()).toBeLessThan(3200);
+  });
+});

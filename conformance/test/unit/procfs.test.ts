@@ -1,0 +1,37 @@
+import { parseStat, parseTcpTable, processTree, readProcess, socketInodes } from '../../harness/procfs';
+
+describe('parseStat', () => {
+  test('parses after the last parenthesis: comm may hold spaces and parens', () => {
+    const line = '4242 (my (odd) server) S 100 4242 4242 0 -1 4194560 500 0 0 0 7 3 0 0 20 0 3 0 12345 1000000 250 18446744073709551615';
+    const p = parseStat(line);
+    expect(p).toMatchObject({ pid: 4242, comm: 'my (odd) server', state: 'S', ppid: 100, pgrp: 4242, session: 4242, cpuTicks: 10, threads: 3, rssPages: 250 });
+  });
+  test('reads this very process', () => {
+    const me = readProcess(process.pid);
+    expect(me?.pid).toBe(process.pid);
+    expect(me?.ppid).toBe(process.ppid);
+    expect(processTree(process.pid).map((p) => p.pid)).toContain(process.pid);
+  });
+});
+
+describe('parseTcpTable', () => {
+  test('decodes IPv4 and IPv6 rows, ports and states', () => {
+    const v4 = [
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+      '   0: 0100007F:0BB8 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 11111 1 0000000000000000 100 0 0 10 0',
+      '   1: 0100007F:0BB8 0100007F:D431 08 00000000:00000000 00:00000000 00000000     0        0 22222 1 0000000000000000 20 4 30 10 -1',
+    ].join('\n');
+    const rows = parseTcpTable(v4);
+    expect(rows[0]).toEqual({ localAddress: '127.0.0.1', localPort: 3000, remoteAddress: '0.0.0.0', remotePort: 0, state: 'LISTEN', inode: 11111 });
+    expect(rows[1]).toMatchObject({ remotePort: 0xd431, state: 'CLOSE_WAIT', inode: 22222 });
+    const v6 = [
+      '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+      '   0: 00000000000000000000000001000000:0BB8 0000000000000000FFFF00000100007F:9C40 01 00000000:00000000 00:00000000 00000000     0        0 33333 1 0000000000000000 20 4 30 10 -1',
+    ].join('\n');
+    expect(parseTcpTable(v6)[0]).toMatchObject({ localAddress: '0:0:0:0:0:0:0:1', remoteAddress: '::ffff:127.0.0.1', remotePort: 40000, state: 'ESTABLISHED' });
+  });
+  test('socketInodes lists what this process holds', () => {
+    expect(Array.isArray(socketInodes(process.pid))).toBe(true);
+    expect(socketInodes(999_999_999)).toEqual([]);
+  });
+});
