@@ -1,0 +1,28 @@
+import { findCase } from '../../cases';
+import { ConformanceCase } from '../../cases/types';
+import { describeConformance } from '../../jest/describe-conformance';
+import { ModelName } from '../../harness/models';
+import { Language, referenceTarget } from '../../reference';
+
+/** Work delay the suite runs reference servers with: short, but long enough to tell serial from parallel. */
+export const SUITE_DELAY_MS = 200;
+
+/** The whole suite against one reference server; a C server that is not built is skipped with one line. */
+export function describeReference(model: ModelName, lang: Language, options: { workers?: number; cases?: string[] } = {}): void {
+  const spec = referenceTarget(model, lang, SUITE_DELAY_MS, options.workers);
+  if (!spec.available && lang === 'c') {
+    describe(`${spec.name}`, () => {
+      test.skip(`not built here (no C compiler?): run "make -C servers/c"`, () => undefined);
+    });
+    return;
+  }
+  if (!spec.available) {
+    test(`${spec.name} is built`, () => {
+      throw new Error(`${spec.name} is missing from dist/: run "npm run build"`);
+    });
+    return;
+  }
+  const cases = options.cases?.map((id) => findCase(id)).filter((c): c is ConformanceCase => c !== undefined);
+  const name = options.workers ? `${spec.name} --workers ${options.workers}` : spec.name;
+  describeConformance({ ...spec, name }, { cases });
+}
