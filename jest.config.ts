@@ -10,7 +10,9 @@ const config: Config = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   // Suites start real servers; two workers on a 2-core machine, and generous per-test time.
   maxWorkers: 2,
-  testTimeout: 120_000,
+  testTimeout: 300_000,
+  // test.concurrent (the mutant self-test) runs two mutants at a time, one per core.
+  maxConcurrency: 2,
   verbose: false,
   reporters: ['default'],
 };

@@ -60,8 +60,12 @@ export class ProtocolClient {
       this.arrivals.push({ at: Date.now() - this.connectedAt, bytes: chunk.length });
     });
     socket.on('end', () => {
-      if (this.ending) return;
-      this.ending = { kind: classifyClose(this.localPort, this.remotePort), at: Date.now() - this.connectedAt, via: 'end' };
+      if (!this.ending) {
+        this.ending = { kind: classifyClose(this.localPort, this.remotePort), at: Date.now() - this.connectedAt, via: 'end' };
+      }
+      // Classified; now behave like a real client and close our side too, freeing the server's socket.
+      this.closedByUs = true;
+      socket.end();
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (this.ending || this.closedByUs) return;
