@@ -17,7 +17,13 @@ afterAll(async () => {
 });
 
 test('every declared case id exists', () => {
-  for (const m of mutants) for (const id of m.mustFail) expect(findCase(id)?.id).toBe(id);
+  for (const m of mutants) for (const id of [...m.mustFail, ...(m.mayFail ?? []).map((f) => f.id)]) expect(findCase(id)?.id).toBe(id);
+});
+
+test('every MUST case rejects at least one mutant', () => {
+  const declared = new Set(mutants.flatMap((m) => m.mustFail));
+  const uncovered = allCases.filter((c) => c.level === 'MUST' && !declared.has(c.id)).map((c) => c.id);
+  expect(uncovered).toEqual([]);
 });
 
 async function verdict(m: Mutant): Promise<{ unexpectedPass: string[]; unexpectedFail: string[]; results: CaseResult[] }> {

@@ -1,0 +1,267 @@
+/* protocol.c - sockets, ETX framing, time and shutdown helpers. */
+#define _GNU_SOURCE
+#include "protocol.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- sockets ----------------------------------------------------------------- */
+
+int open_listener(const struct options *o, bool nonblocking)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%d", o->port);
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC,
+        .ai_socktype = SOCK_STREAM,
+        .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+    };
+    struct addrinfo *res;
+    int rc = getaddrinfo(o->host, port, &hints, &res);
+    if (rc != 0) {
+        fprintf(stderr, "%s: invalid value for --host: '%s' (%s)\n", prog, o->host,
+                gai_strerror(rc));
+        exit(2);
+    }
+
+    int fd = -1, err = 0;
+    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
+        if (fd < 0) {
+            err = errno;
+            continue;
+        }
+        /* A restarted server must not wait for old connections in TIME_WAIT. */
+        int one = 1;
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
+            die("setsockopt(SO_REUSEADDR)");
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0) {
+            err = errno;
+            xclose(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        errno = err;
+        fprintf(stderr, "%s: cannot listen on %s port %s: %s\n", prog, o->host, port, strerror(err));
+        exit(1);
+    }
+    return fd;
+}
+
+void print_ready_line(int listen_fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(listen_fd, (struct sockaddr *)&ss, &len) < 0)
+        die("getsockname");
+    char host[INET6_ADDRSTRLEN];
+    unsigned port;
+    if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        if (!inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host))
+            die("inet_ntop");
+        port = ntohs(a->sin6_port);
+        if (printf("listening on [%s]:%u\n", host, port) < 0)
+            die("printf");
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        if (!inet_ntop(AF_INET, &a->sin_addr, host, sizeof host))
+            die("inet_ntop");
+        port = ntohs(a->sin_port);
+        if (printf("listening on %s:%u\n", host, port) < 0)
+            die("printf");
+    }
+    if (fflush(stdout) != 0)
+        die("fflush(stdout)");
+}
+
+void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        die("getrlimit");
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            warn("setrlimit(RLIMIT_NOFILE)");
+    }
+}
+
+void close_gracefully(int fd)
+{
+    /* ENOTCONN: the peer already reset the connection; nothing to say goodbye to. */
+    if (shutdown(fd, SHUT_WR) < 0 && errno != ENOTCONN)
+        warn("shutdown");
+    /* Bounded: a client that keeps sending gets the RST it asked for. */
+    unsigned char sink[READ_CHUNK];
+    for (int i = 0; i < 16; i++) {
+        ssize_t n = recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+        if (n <= 0)
+            break;
+    }
+    xclose(fd);
+}
+
+int accept_client(int listen_fd, int flags)
+{
+    for (;;) {
+        int fd = accept4(listen_fd, NULL, NULL, flags | SOCK_CLOEXEC);
+        if (fd >= 0)
+            return fd;
+        switch (errno) {
+        /* The caller decides: signal, nothing pending, listener shut down, out of fds. */
+        case EINTR: case EAGAIN: case EINVAL:
+        case EMFILE: case ENFILE: case ENOBUFS: case ENOMEM:
+            return -1;
+        /* One connection died before we took it (see accept(2)): take the next. */
+        case ECONNABORTED: case EPROTO: case EPERM: case ENETDOWN: case ENOPROTOOPT:
+        case EHOSTDOWN: case ENONET: case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH:
+            continue;
+        default:
+            die("accept4");
+        }
+    }
+}
+
+bool accept_error_is_resource(int err)
+{
+    return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+}
+
+void accept_backoff(int stop_fd)
+{
+    /* Out of descriptors: the pending connection stays readable, so retrying at
+     * once would spin. Wait a bounded 100 ms (or for shutdown) and try again. */
+    struct pollfd p = {stop_fd, POLLIN, 0};
+    if (poll(&p, stop_fd >= 0 ? 1 : 0, 100) < 0 && errno != EINTR)
+        die("poll");
+}
+
+/* ---- framing ----------------------------------------------------------------- */
+
+static const char GOODBYE[] = "goodbye";
+#define GOODBYE_LEN (sizeof GOODBYE - 1)
+
+void framer_init(struct framer *f)
+{
+    f->len = 0;
+    f->maybe_goodbye = true;
+}
+
+enum frame_event framer_feed(struct framer *f, const unsigned char *buf, size_t n,
+                             size_t max, size_t *used)
+{
+    const unsigned char *etx = memchr(buf, ETX, n);
+    size_t body = etx ? (size_t)(etx - buf) : n; /* bytes of this message in buf */
+
+    /* Only the first 8 bytes can decide "goodbye": the loop stops early. */
+    for (size_t i = 0; i < body && f->maybe_goodbye; i++) {
+        size_t pos = f->len + i;
+        f->maybe_goodbye = pos < GOODBYE_LEN && buf[i] == (unsigned char)GOODBYE[pos];
+    }
+    if (body > max - f->len) {
+        *used = n;
+        return FRAME_TOO_LONG;
+    }
+    f->len += body;
+    if (!etx) {
+        *used = n;
+        return FRAME_NEED_MORE;
+    }
+    *used = body + 1;
+    bool bye = f->maybe_goodbye && f->len == GOODBYE_LEN;
+    framer_init(f);
+    return bye ? FRAME_GOODBYE : FRAME_MESSAGE;
+}
+
+/* ---- time ----------------------------------------------------------------------- */
+
+int64_t now_ms(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+        die("clock_gettime");
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- shutdown --------------------------------------------------------------------- */
+
+volatile sig_atomic_t stop_requested = 0;
+static int stop_pipe[2] = {-1, -1};
+static volatile sig_atomic_t stop_listen_fd = -1;
+
+void request_stop(void)
+{
+    int saved = errno; /* a handler must not change errno under the code it interrupts */
+    stop_requested = 1;
+    if (stop_pipe[1] >= 0) {
+        /* Non-blocking: the only possible failure, EAGAIN, means the pipe is full,
+         * i.e. readable already. */
+        ssize_t n = write(stop_pipe[1], "x", 1);
+        (void)n;
+    }
+    if (stop_listen_fd >= 0) {
+        /* Wakes accept() at once, even one entered after this line. The only
+         * failure, ENOTCONN, means an earlier call already did it. */
+        int rc = shutdown(stop_listen_fd, SHUT_RDWR);
+        (void)rc;
+    }
+    errno = saved;
+}
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    request_stop();
+}
+
+int install_stop_handlers(int listen_fd)
+{
+    /* A client that resets while we write must cost us that session, not the process. */
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+        die("signal(SIGPIPE)");
+
+    for (int i = 0; i < 2; i++)
+        if (stop_pipe[i] >= 0)
+            xclose(stop_pipe[i]);
+    if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+        die("pipe2");
+    stop_listen_fd = listen_fd;
+    stop_requested = 0;
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigfillset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: blocking calls return EINTR and re-check the flag */
+    if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
+        die("sigaction");
+    return stop_pipe[0];
+}
+
+void block_signals(bool block)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGCHLD);
+    int rc = pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+    if (rc != 0) {
+        errno = rc;
+        die("pthread_sigmask");
+    }
+}

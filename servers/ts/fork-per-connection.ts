@@ -1,0 +1,46 @@
+// fork-per-connection: the parent accepts, forks a fresh child process for every connection and
+// hands the socket over (fd passing). Without keepOpen Node closes the parent's copy once the child
+// has it, so the parent holds no client socket. Every child is reaped when it exits.
+import { createServer } from 'net';
+import { fork } from 'child_process';
+import * as path from 'path';
+import { optionsFromCommandLine, sessionFlags } from './options';
+import { announceReady, listenOrExit, onShutdownSignal } from './lifecycle';
+import { ChildSet } from './child-processes';
+import type { ConnectionChildMessage } from './fork-per-connection-child';
+
+const PROGRAM = 'fork-per-connection';
+const CHILD_MODULE = path.join(__dirname, 'fork-per-connection-child.js');
+
+async function main(): Promise<void> {
+  const options = optionsFromCommandLine({ program: PROGRAM, workers: null });
+  const children = new ChildSet();
+  let shuttingDown = false;
+
+  // pauseOnConnect: the parent never reads a byte; the child gets the socket untouched.
+  const server = createServer({ pauseOnConnect: true }, (socket) => {
+    socket.on('error', () => undefined);
+    if (shuttingDown) {
+      socket.destroy();
+      return;
+    }
+    const child = fork(CHILD_MODULE, sessionFlags(options), { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    children.add(child);
+    child.on('error', () => socket.destroy()); // could not fork: drop this client only
+    const handOver: ConnectionChildMessage = 'socket';
+    child.send(handOver, socket, (err) => err && socket.destroy());
+  });
+
+  announceReady(await listenOrExit(server, options.host, options.port, PROGRAM));
+
+  onShutdownSignal(async () => {
+    shuttingDown = true;
+    server.close();
+    const drain: ConnectionChildMessage = 'drain';
+    children.tell(drain);
+    await children.waitAllExited(options.graceMs + 1000);
+    process.exit(0);
+  });
+}
+
+void main();
