@@ -1,5 +1,5 @@
 import { ProtocolClient, closeAll } from './harness/client';
-import { Deadlines } from './harness/deadlines';
+import { Deadlines, makeDeadlines } from './harness/deadlines';
 import { launchTarget, LaunchedTarget, LaunchError } from './harness/launcher';
 import { hasProcfs } from './harness/procfs';
 import { Target } from './harness/target';
@@ -43,10 +43,15 @@ function serverEvidence(server: LaunchedTarget): Record<string, unknown> {
  * Runs one case against a freshly started server: every case gets its own server, so one broken
  * behaviour cannot spill into the next case. The server and every client are gone when this resolves.
  */
-export async function runCase(c: ConformanceCase, target: Target, deadlines: Deadlines): Promise<CaseResult> {
+export async function runCase(c: ConformanceCase, declared: Target, declaredDeadlines: Deadlines): Promise<CaseResult> {
   const base = { id: c.id, level: c.level, title: c.title };
-  const skip = skipReasonFor(c, target);
+  const skip = skipReasonFor(c, declared);
   if (skip) return { ...base, outcome: 'skip', durationMs: 0, message: skip };
+  // A case may need another work delay (e.g. 0 to make a slow reader's buffers fill); only a command
+  // with {delayMs} can be given one.
+  const override = c.delayOverride !== undefined && declared.cmd.includes('{delayMs}');
+  const target = override ? { ...declared, delayMs: c.delayOverride as number } : declared;
+  const deadlines = override ? makeDeadlines(target.delayMs, declaredDeadlines.multiplier) : declaredDeadlines;
 
   const start = Date.now();
   const clients: { label: string; client: ProtocolClient }[] = [];

@@ -6,7 +6,7 @@ import { readTcpTable } from '../harness/procfs';
 import { CaseContext } from './types';
 
 /** After a disturbance, a new client must still be served; proves the server survived. */
-async function expectStillServing(ctx: CaseContext, owedDelays: number, what: string): Promise<void> {
+export async function expectStillServing(ctx: CaseContext, owedDelays: number, what: string): Promise<void> {
   const next = await ctx.connect('next client');
   await next.send('are you still there?');
   const deadline = ctx.deadlines.ack(owedDelays + 1);

@@ -26,7 +26,7 @@ interface HeldSessions {
  * The measuring window stays open while acks keep coming (a slow server is not mistaken for a
  * bounded one) and closes early once every session is served.
  */
-async function holdSessions(ctx: CaseContext): Promise<HeldSessions> {
+export async function holdSessions(ctx: CaseContext): Promise<HeldSessions> {
   const n = sessionsToHold(ctx.target);
   const clients: ProtocolClient[] = [];
   for (let i = 0; i < n; i++) clients.push(await ctx.connect(`session ${i + 1}`));

@@ -59,6 +59,8 @@ export interface ConformanceCase {
   skipReason?(target: Target): string | undefined;
   /** The case needs /proc (skipped with that reason where it is missing). */
   needsProcfs?: boolean;
+  /** Runs the server with this work delay instead of the declared one, where the command has {delayMs}. */
+  delayOverride?: number;
   /** Keeps the case off a busy machine: the runner gives it the CPU alone. */
   timingSensitive?: boolean;
   run(ctx: CaseContext): Promise<CaseReport | void>;

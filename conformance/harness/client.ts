@@ -137,6 +137,11 @@ export class ProtocolClient {
     return this.ending ?? { kind: 'open', at: Date.now() - this.connectedAt, via: 'end' };
   }
 
+  /** Stops reading: what the server sends piles up in the kernel buffers (a slow reader). */
+  stopReading(): void {
+    this.socket.pause();
+  }
+
   /** Half-closes: sends FIN and keeps reading. */
   endWriting(): void {
     this.socket.end();

@@ -1,0 +1,190 @@
+import { pollUntil, waitUntilSettled } from '../harness/deadlines';
+import { hasProcessPool } from '../harness/models';
+import { childrenOf, describeProcess, describeSocket, MIB, sampleTree, TreeSample } from '../harness/tree-probe';
+import { CaseContext, ConformanceCase, check } from './types';
+import { runSessions, sessionMix } from './session-mix';
+
+/** Clock ticks per second of /proc/<pid>/stat CPU times (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/** Waits until `read` of the tree has not changed for a while, then returns it: the idle baseline. */
+async function stableBaseline(ctx: CaseContext, read: (s: TreeSample) => number): Promise<number> {
+  return waitUntilSettled(() => read(sampleTree(ctx.server)), ctx.deadlines.quiet(), ctx.deadlines.slack() * 3);
+}
+
+/** Warms the server up with one complete session, so lazily created resources join the baseline. */
+async function warmUp(ctx: CaseContext): Promise<void> {
+  const problems = await runSessions(ctx, ['goodbye']);
+  check(problems.length === 0, 'a warm-up session served', problems.join('; '));
+}
+
+/** Runs `rounds` of every session ending and fails on any protocol problem on the way. */
+async function exercise(ctx: CaseContext, rounds: number): Promise<void> {
+  const problems = await runSessions(ctx, sessionMix(rounds));
+  check(problems.length === 0, 'every session of the mix served', problems.slice(0, 5).join('; '));
+}
+
+/** Polls until the tree's value is back at or under the baseline; returns the last sample. */
+async function settleTo(ctx: CaseContext, read: (s: TreeSample) => number, baseline: number): Promise<TreeSample> {
+  let last = sampleTree(ctx.server);
+  await pollUntil(() => read((last = sampleTree(ctx.server))) <= baseline, ctx.deadlines.close() + ctx.deadlines.slack() * 2, 50);
+  return last;
+}
+
+const ROUNDS = 5;
+
+/** resources.*: the server gives back what each session took, and costs nothing while idle. */
+export const resourceCases: ConformanceCase[] = [
+  {
+    id: 'resources.fds',
+    level: 'MUST',
+    needsProcfs: true,
+    title: 'TCP descriptors of the whole tree return to the idle baseline after sessions ended every way',
+    async run(ctx) {
+      await warmUp(ctx);
+      const count = (s: TreeSample) => s.tcpSockets.length;
+      const baselineSample = sampleTree(ctx.server);
+      const baseline = await stableBaseline(ctx, count);
+      await exercise(ctx, ROUNDS);
+      const after = await settleTo(ctx, count, baseline);
+      const known = new Set(baselineSample.tcpSockets.map((s) => s.row.inode));
+      check(count(after) <= baseline, `at most ${baseline} TCP descriptors (the idle baseline) after ${ROUNDS * 5} sessions`,
+        `${count(after)} held`, { extra: after.tcpSockets.filter((s) => !known.has(s.row.inode)).slice(0, 8).map(describeSocket) });
+      return { message: `${baseline} TCP descriptors at rest, ${count(after)} after ${ROUNDS * 5} sessions` };
+    },
+  },
+  {
+    id: 'resources.zombies',
+    level: 'MUST',
+    needsProcfs: true,
+    title: 'no zombie in the tree after sequential sessions, nor after a burst of sessions ending at the same moment',
+    async run(ctx) {
+      const zombieFree = async (when: string): Promise<void> => {
+        let sample = sampleTree(ctx.server);
+        await pollUntil(() => (sample = sampleTree(ctx.server)).zombies.length === 0, ctx.deadlines.close() + ctx.deadlines.slack(), 50);
+        check(sample.zombies.length === 0, `no zombie ${when}`, `${sample.zombies.length} zombies`, { zombies: sample.zombies.slice(0, 8).map(describeProcess) });
+      };
+      await exercise(ctx, 2);
+      await zombieFree('after sequential sessions');
+      const n = ctx.target.limit === 'unbounded' ? 50 : ctx.target.limit;
+      const clients = await Promise.all(Array.from({ length: n }, (_, i) => ctx.connect(`burst ${i + 1}`)));
+      await Promise.all(clients.map((c) => c.send('hello')));
+      await Promise.all(clients.map((c) => c.waitForAcks(1, ctx.deadlines.ack(1) + ctx.deadlines.slack() * Math.ceil(n / 8))));
+      const served = clients.filter((c) => c.acks > 0);
+      check(served.length === n, `all ${n} burst sessions served`, `${served.length}`);
+      await Promise.all(clients.map((c) => c.send('goodbye'))); // every session ends at the same moment
+      await Promise.all(clients.map((c) => c.waitForClose(ctx.deadlines.close())));
+      await zombieFree(`after ${n} sessions ended at once`);
+    },
+  },
+  {
+    id: 'resources.children',
+    level: 'MUST',
+    needsProcfs: true,
+    title: 'the process count returns to its baseline; a process pool keeps exactly its N workers',
+    async run(ctx) {
+      await warmUp(ctx);
+      const count = (s: TreeSample) => s.processes.length;
+      const baseline = await stableBaseline(ctx, count);
+      await exercise(ctx, ROUNDS);
+      const after = await settleTo(ctx, count, baseline);
+      check(count(after) <= baseline, `at most ${baseline} processes (the idle baseline)`, `${count(after)}`,
+        { processes: after.processes.map(describeProcess) });
+      if (ctx.target.model === 'fork-per-connection') {
+        check(count(after) === 1, 'the parent alone once every connection is over', `${count(after)} processes`, { processes: after.processes.map(describeProcess) });
+      }
+      const pool = hasProcessPool(ctx.target.model) ? ctx.target.workers : undefined;
+      if (pool !== undefined) {
+        const workers = childrenOf(after, ctx.server.pid);
+        check(workers.length === pool, `exactly ${pool} worker processes`, `${workers.length}`, { workers: workers.map(describeProcess) });
+      }
+      return { message: `${baseline} processes at rest` };
+    },
+  },
+  {
+    id: 'resources.threads',
+    level: 'MUST',
+    needsProcfs: true,
+    title: 'the thread count of the tree returns to its baseline after sessions',
+    async run(ctx) {
+      await warmUp(ctx);
+      const count = (s: TreeSample) => s.threads;
+      const baseline = await stableBaseline(ctx, count);
+      await exercise(ctx, ROUNDS);
+      const after = await settleTo(ctx, count, baseline);
+      check(count(after) <= baseline, `at most ${baseline} threads (the idle baseline)`, `${count(after)}`,
+        { perProcess: after.processes.map((p) => `${p.pid}(${p.comm}): ${p.threads}`) });
+      return { message: `${baseline} threads at rest` };
+    },
+  },
+  {
+    id: 'resources.close-wait',
+    level: 'MUST',
+    needsProcfs: true,
+    title: 'no server socket is left in CLOSE_WAIT after the clients leave',
+    async run(ctx) {
+      const wave = ctx.target.limit === 'unbounded' ? 10 : ctx.target.limit;
+      const clients = await Promise.all(Array.from({ length: wave }, (_, i) => ctx.connect(`leaving ${i + 1}`)));
+      await Promise.all(clients.map((c) => c.send('hello')));
+      await Promise.all(clients.map((c) => c.waitForAcks(1, ctx.deadlines.ack(1))));
+      for (const c of clients) c.close(); // the clients leave without goodbye
+      const closeWait = (s: TreeSample) => s.tcpSockets.filter((h) => h.row.state === 'CLOSE_WAIT');
+      let sample = sampleTree(ctx.server);
+      await pollUntil(() => closeWait((sample = sampleTree(ctx.server))).length === 0, ctx.deadlines.close() + ctx.deadlines.slack(), 50);
+      check(closeWait(sample).length === 0, 'no socket of the tree in CLOSE_WAIT', `${closeWait(sample).length} in CLOSE_WAIT`,
+        { sockets: closeWait(sample).slice(0, 8).map(describeSocket) });
+    },
+  },
+  {
+    id: 'resources.idle-cpu',
+    level: 'MUST',
+    needsProcfs: true,
+    title: 'an idle server uses under 2% of a core (measured over 3 s)',
+    async run(ctx) {
+      await warmUp(ctx);
+      await stableBaseline(ctx, (s) => s.tcpSockets.length);
+      const windowMs = 3000;
+      const before = sampleTree(ctx.server);
+      // A measurement window, not a wait for a condition: CPU use is only defined over time.
+      await new Promise((resolve) => setTimeout(resolve, windowMs));
+      const after = sampleTree(ctx.server);
+      const ticks = after.cpuTicks - before.cpuTicks;
+      const share = ticks / USER_HZ / ((after.at - before.at) / 1000);
+      check(share < 0.02, 'under 2% of a core while idle', `${(share * 100).toFixed(1)}% (${ticks} ticks in ${after.at - before.at} ms)`,
+        { perProcess: after.processes.map((p) => `${p.pid}(${p.comm}): ${p.cpuTicks - (before.processes.find((q) => q.pid === p.pid)?.cpuTicks ?? 0)} ticks`) });
+      return { message: `${(share * 100).toFixed(2)}% of a core while idle` };
+    },
+  },
+  {
+    id: 'resources.memory',
+    level: 'SHOULD',
+    needsProcfs: true,
+    title: 'a 16 MiB stream without ETX gets the connection closed, and resident memory grows by less than 16 MiB',
+    async run(ctx) {
+      await warmUp(ctx);
+      const baseline = await stableBaseline(ctx, (s) => s.rssBytes);
+      const c = await ctx.connect('endless message');
+      let peak = baseline;
+      const sampler = setInterval(() => (peak = Math.max(peak, sampleTree(ctx.server).rssBytes)), 20);
+      try {
+        const chunk = Buffer.alloc(64 * 1024, 'x');
+        const deadline = Date.now() + ctx.deadlines.ack(1) + ctx.deadlines.slack() * 5;
+        let sent = 0;
+        while (sent < 16 * MIB && c.ending === undefined && !c.socket.destroyed && Date.now() < deadline) {
+          await Promise.race([c.write(chunk), pollUntil(() => c.ending !== undefined, ctx.deadlines.slack())]);
+          sent += chunk.length;
+        }
+        const ending = await c.waitForClose(ctx.deadlines.close());
+        peak = Math.max(peak, sampleTree(ctx.server).rssBytes);
+        const growth = peak - baseline;
+        check(ending.kind !== 'open', 'the connection closed by the server', `still open after ${(sent / MIB).toFixed(1)} MiB`, { peakGrowthMiB: (growth / MIB).toFixed(1) });
+        check(growth < 16 * MIB, 'resident memory of the tree to grow by less than 16 MiB', `${(growth / MIB).toFixed(1)} MiB`,
+          { baselineMiB: (baseline / MIB).toFixed(1), peakMiB: (peak / MIB).toFixed(1), sentMiB: (sent / MIB).toFixed(1) });
+        return { message: `closed after ${(sent / MIB).toFixed(2)} MiB sent; memory grew ${(growth / MIB).toFixed(1)} MiB` };
+      } finally {
+        clearInterval(sampler);
+      }
+    },
+  },
+];
+

@@ -1,0 +1,80 @@
+import { frame } from '../harness/client';
+import { pollUntil } from '../harness/deadlines';
+import { MIB, sampleTree } from '../harness/tree-probe';
+import { Target } from '../harness/target';
+import { ConformanceCase, check } from './types';
+import { clientEvidence, describeReceived } from './evidence';
+import { expectStillServing } from './close';
+
+const onlyUnbounded = (t: Target): string | undefined =>
+  t.limit === 'unbounded' ? undefined : `bounded model (limit ${t.limit}): a client may legitimately wait for a slot`;
+
+/** robustness.*: one bad client cannot hurt the others. */
+export const robustnessCases: ConformanceCase[] = [
+  {
+    id: 'robustness.slow-reader',
+    level: 'SHOULD',
+    needsProcfs: true,
+    delayOverride: 0,
+    skipReason: onlyUnbounded,
+    title: 'a client that floods messages and never reads its acks neither delays others nor grows memory without bound',
+    async run(ctx) {
+      const other = await ctx.connect('ordinary client');
+      await other.send('warm-up');
+      check(await other.waitForAcks(1, ctx.deadlines.ack(1)), 'the ordinary client served before the flood', describeReceived(other));
+      const baseline = sampleTree(ctx.server).rssBytes;
+      const flooder = await ctx.connect('flooder');
+      flooder.stopReading();
+      const burst = Buffer.concat(Array.from({ length: 8192 }, () => frame('flood'))); // 8192 messages per write
+      const until = Date.now() + ctx.deadlines.slack() * 3;
+      let written = 0;
+      let peak = baseline;
+      // Flood until the server stops taking our bytes (its backpressure) or the time is up.
+      while (Date.now() < until && flooder.ending === undefined) {
+        const flushed = await Promise.race([flooder.write(burst).then(() => true), pollUntil(() => false, 500).then(() => false)]);
+        if (!flushed) break;
+        written += burst.length;
+        peak = Math.max(peak, sampleTree(ctx.server).rssBytes);
+      }
+      const sentAt = Date.now();
+      await other.send('am I still served?');
+      const served = await other.waitForAcks(2, ctx.deadlines.ack(1));
+      const latency = Date.now() - sentAt;
+      peak = Math.max(peak, sampleTree(ctx.server).rssBytes);
+      const growth = peak - baseline;
+      const evidence = { floodedMiB: (written / MIB).toFixed(1), ackLatencyMs: latency, memoryGrowthMiB: (growth / MIB).toFixed(1) };
+      check(served, `the other client acked within ${ctx.deadlines.ack(1)} ms during the flood`, describeReceived(other), { ...evidence, ...clientEvidence(other) });
+      check(growth < 32 * MIB, 'resident memory to grow by less than 32 MiB during the flood', `${(growth / MIB).toFixed(1)} MiB`, evidence);
+      return { message: `flooded ${(written / MIB).toFixed(1)} MiB; other client acked after ${latency} ms; memory +${(growth / MIB).toFixed(1)} MiB`, evidence };
+    },
+  },
+  {
+    id: 'robustness.idle-client',
+    level: 'MUST',
+    skipReason: onlyUnbounded,
+    title: 'silent connected clients do not delay an active one',
+    async run(ctx) {
+      const idle = await Promise.all(Array.from({ length: 10 }, (_, i) => ctx.connect(`silent ${i + 1}`)));
+      await idle[0].write('half a message, then silence');
+      const active = await ctx.connect('active client');
+      await active.send('hello');
+      const served = await active.waitForAcks(1, ctx.deadlines.ack(1));
+      check(served, `an ack within ${ctx.deadlines.ack(1)} ms while 10 clients sit silent`, describeReceived(active), clientEvidence(active));
+    },
+  },
+  {
+    id: 'robustness.non-ascii',
+    level: 'MUST',
+    title: 'bytes ≥ 0x80 get an ack or a close, and the server keeps serving',
+    async run(ctx) {
+      const c = await ctx.connect('non-ASCII client');
+      const bytes = Buffer.from(Array.from({ length: 128 }, (_, i) => 0x80 + i));
+      await c.write(frame(bytes));
+      await pollUntil(() => c.acks > 0 || c.ending !== undefined, ctx.deadlines.ack(1));
+      check(c.text === 'ack' || (c.received.length === 0 && c.ending !== undefined), 'an ack, or the connection closed',
+        describeReceived(c), clientEvidence(c));
+      c.close();
+      await expectStillServing(ctx, 0, 'a message of bytes 0x80..0xff');
+    },
+  },
+];

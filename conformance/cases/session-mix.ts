@@ -1,0 +1,55 @@
+import { ProtocolClient } from '../harness/client';
+import { CaseContext } from './types';
+
+/** The ways a session can end, as resource cases exercise them. */
+export type SessionEnd = 'goodbye' | 'eof' | 'full-close' | 'rst' | 'connect-close';
+
+export const EVERY_END: SessionEnd[] = ['goodbye', 'eof', 'full-close', 'rst', 'connect-close'];
+
+/** `rounds` sessions of every kind of ending, interleaved. */
+export function sessionMix(rounds: number): SessionEnd[] {
+  return Array.from({ length: rounds }, () => EVERY_END).flat();
+}
+
+async function oneSession(ctx: CaseContext, end: SessionEnd, label: string): Promise<string | undefined> {
+  const c: ProtocolClient = await ctx.connect(label);
+  const d = ctx.deadlines;
+  switch (end) {
+    case 'connect-close':
+      c.close();
+      return undefined;
+    case 'rst':
+      await c.send('reset after this');
+      c.reset();
+      return undefined;
+    case 'goodbye':
+      await c.send('hello');
+      if (!(await c.waitForAcks(1, d.ack(1)))) return `${label}: no ack`;
+      await c.send('goodbye');
+      return (await c.waitForClose(d.close())).kind === 'fin' ? undefined : `${label}: no FIN after goodbye`;
+    case 'eof':
+      await c.send('hello');
+      c.endWriting();
+      return (await c.waitForClose(d.ack(1) + d.close())).kind === 'fin' ? undefined : `${label}: no FIN after EOF`;
+    case 'full-close':
+      await c.send('hello');
+      if (!(await c.waitForAcks(1, d.ack(1)))) return `${label}: no ack`;
+      c.close();
+      return undefined;
+  }
+}
+
+/**
+ * Runs sessions that end in the given ways, in waves no larger than the server's limit (so a bounded
+ * server is not asked to do what it cannot). Resolves with the problems seen, empty when all went well.
+ */
+export async function runSessions(ctx: CaseContext, ends: SessionEnd[]): Promise<string[]> {
+  const wave = ctx.target.limit === 'unbounded' ? 10 : Math.min(10, ctx.target.limit);
+  const problems: string[] = [];
+  for (let i = 0; i < ends.length; i += wave) {
+    const batch = ends.slice(i, i + wave);
+    const results = await Promise.all(batch.map((end, j) => oneSession(ctx, end, `${end} ${i + j + 1}`).catch((e: Error) => `${end} ${i + j + 1}: ${e.message}`)));
+    problems.push(...results.filter((r): r is string => r !== undefined));
+  }
+  return problems;
+}
