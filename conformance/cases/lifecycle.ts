@@ -33,6 +33,9 @@ export const lifecycleCases: ConformanceCase[] = [
       const owed = 3;
       const busy = await ctx.connect('session in progress');
       await busy.write(Buffer.concat(Array.from({ length: owed }, (_, i) => frame(`finish me ${i + 1}`))));
+      // "During a session": wait until the tree holds our connection (accepted, not in the backlog).
+      const accepted = await pollUntil(() => sampleTree(ctx.server).tcpSockets.some((h) => h.row.remotePort === busy.localPort), d.slack());
+      check(accepted, 'the server to accept the session', 'it stayed in the backlog');
       const members = ctx.server.memberPids();
       process.kill(ctx.server.pid, 'SIGTERM');
       // The signal is asynchronous: a client racing it may still be accepted. Wait until the tree's

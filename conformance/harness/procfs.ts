@@ -13,6 +13,8 @@ export interface ProcessInfo {
   threads: number;
   /** resident set size, in pages */
   rssPages: number;
+  /** virtual memory size, in bytes */
+  vsizeBytes: number;
 }
 
 /** TCP socket states as the kernel numbers them in /proc/net/tcp. */
@@ -54,7 +56,7 @@ export function parseStat(text: string): ProcessInfo | undefined {
   // f[0] is field 3 (state) of proc(5)
   return {
     pid, comm, state: f[0], ppid: Number(f[1]), pgrp: Number(f[2]), session: Number(f[3]),
-    cpuTicks: Number(f[11]) + Number(f[12]), threads: Number(f[17]), rssPages: Number(f[21]),
+    cpuTicks: Number(f[11]) + Number(f[12]), threads: Number(f[17]), vsizeBytes: Number(f[20]), rssPages: Number(f[21]),
   };
 }
 
@@ -173,4 +175,25 @@ export function readTcpTable(pid: number | 'self' = 'self'): TcpRow[] {
     if (text !== undefined) rows.push(...parseTcpTable(text));
   }
   return rows;
+}
+
+/**
+ * Counts mappings shaped like pthread stacks in /proc/<pid>/maps: an anonymous read-write mapping
+ * directly above a small PROT_NONE guard. Each live thread but the main one has one; so do the stacks
+ * of threads that ended without being joined or detached (glibc keeps those mapped).
+ */
+export function threadStackMappings(pid: number): number {
+  const text = readText(`/proc/${pid}/maps`);
+  if (text === undefined) return 0;
+  let stacks = 0;
+  let prev: { end: number; perms: string; size: number } | undefined;
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 5) continue;
+    const [lo, hi] = f[0].split('-').map((x) => parseInt(x, 16));
+    const anonymous = f.length < 6 || f[5] === '';
+    if (prev && prev.end === lo && prev.perms === '---p' && prev.size <= 65536 && f[1] === 'rw-p' && anonymous) stacks++;
+    prev = { end: hi, perms: f[1], size: hi - lo };
+  }
+  return stacks;
 }

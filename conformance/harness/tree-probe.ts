@@ -1,5 +1,5 @@
 import { LaunchedTarget } from './launcher';
-import { listProcesses, ProcessInfo, readTcpTable, socketInodes, TcpRow } from './procfs';
+import { listProcesses, ProcessInfo, readTcpTable, socketInodes, TcpRow, threadStackMappings } from './procfs';
 
 /** A socket descriptor held by a process of the server tree. */
 export interface HeldSocket {
@@ -16,6 +16,9 @@ export interface TreeSample {
   tcpSockets: HeldSocket[];
   threads: number;
   rssBytes: number;
+  vsizeBytes: number;
+  /** thread-stack mappings beyond the live threads' own: stacks of threads nobody joined (plus a few cached) */
+  strayStacks: number;
   cpuTicks: number;
   /** zombies whose parent is in the tree */
   zombies: ProcessInfo[];
@@ -43,6 +46,8 @@ export function sampleTree(server: LaunchedTarget): TreeSample {
     tcpSockets,
     threads: processes.reduce((n, p) => n + p.threads, 0),
     rssBytes: processes.reduce((n, p) => n + p.rssPages * PAGE_SIZE, 0),
+    vsizeBytes: processes.reduce((n, p) => n + p.vsizeBytes, 0),
+    strayStacks: processes.reduce((n, p) => n + threadStackMappings(p.pid) - (p.threads - 1), 0),
     cpuTicks: processes.reduce((n, p) => n + p.cpuTicks, 0),
     zombies: snapshot.filter((p) => p.state === 'Z' && members.has(p.ppid)),
   };

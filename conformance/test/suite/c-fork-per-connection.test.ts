@@ -1,0 +1,3 @@
+import { describeReference } from './reference-suite';
+
+describeReference('fork-per-connection', 'c');
