@@ -1,4 +1,3 @@
-/** @jest-config-loader-options {"transpileOnly": true, "skipProject": true} */
 import type { Config } from 'jest';
 
 // Type errors are caught by `tsc --noEmit` in `npm test`; ts-jest only transpiles (isolatedModules).

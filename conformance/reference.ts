@@ -9,7 +9,8 @@ export type Language = 'ts' | 'c';
 /** Where a reference server's executable lives. */
 export function referenceServerPath(model: ModelName, lang: Language): string {
   const root = packageRoot();
-  return lang === 'ts' ? join(root, 'dist', 'servers', 'ts', `${model}.js`) : join(root, 'servers', 'c', 'build', model);
+  // SM_C_BUILD=build-sanitize points the kit at the AddressSanitizer + UBSan build of the C servers.
+  return lang === 'ts' ? join(root, 'dist', 'servers', 'ts', `${model}.js`) : join(root, 'servers', 'c', process.env.SM_C_BUILD ?? 'build', model);
 }
 
 /** The command line that starts a reference server, with the kit's placeholders. */
