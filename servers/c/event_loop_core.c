@@ -260,7 +260,7 @@ static void set_nonblocking(int fd)
  * and the master's sends to us block (EAGAIN), so it tries another worker. */
 static bool receive_clients(struct loop *l)
 {
-    for (;;) {
+    for (int i = 0; i < 64; i++) { /* a bounded batch, as for accept */
         if (!take_spare(l)) {
             pause_intake(l);
             return true;
@@ -302,6 +302,7 @@ static bool receive_clients(struct loop *l)
             warn("recvmsg(SCM_RIGHTS)");
         }
     }
+    return true;
 }
 
 static void begin_drain(struct loop *l)
