@@ -72,7 +72,7 @@ export const resourceCases: ConformanceCase[] = [
       const n = ctx.target.limit === 'unbounded' ? 50 : ctx.target.limit;
       const clients = await Promise.all(Array.from({ length: n }, (_, i) => ctx.connect(`burst ${i + 1}`)));
       await Promise.all(clients.map((c) => c.send('hello')));
-      await Promise.all(clients.map((c) => c.waitForAcks(1, ctx.deadlines.ack(1) + ctx.deadlines.slack() * Math.ceil(n / 8))));
+      await Promise.all(clients.map((c) => c.waitForAcks(1, ctx.deadlines.firstAck(n))));
       const served = clients.filter((c) => c.acks > 0);
       check(served.length === n, `all ${n} burst sessions served`, `${served.length}`);
       await Promise.all(clients.map((c) => c.send('goodbye'))); // every session ends at the same moment
@@ -138,7 +138,7 @@ export const resourceCases: ConformanceCase[] = [
       const wave = ctx.target.limit === 'unbounded' ? 10 : ctx.target.limit;
       const clients = await Promise.all(Array.from({ length: wave }, (_, i) => ctx.connect(`leaving ${i + 1}`)));
       await Promise.all(clients.map((c) => c.send('hello')));
-      await Promise.all(clients.map((c) => c.waitForAcks(1, ctx.deadlines.ack(1))));
+      await Promise.all(clients.map((c) => c.waitForAcks(1, ctx.deadlines.firstAck(wave))));
       for (const c of clients) c.close(); // the clients leave without goodbye
       const closeWait = (s: TreeSample) => s.tcpSockets.filter((h) => h.row.state === 'CLOSE_WAIT');
       let sample = sampleTree(ctx.server);

@@ -11,9 +11,10 @@ export function sessionMix(rounds: number): SessionEnd[] {
   return Array.from({ length: rounds }, () => EVERY_END).flat();
 }
 
-async function oneSession(ctx: CaseContext, end: SessionEnd, label: string): Promise<string | undefined> {
+async function oneSession(ctx: CaseContext, end: SessionEnd, label: string, crowd: number): Promise<string | undefined> {
   const c: ProtocolClient = await ctx.connect(label);
   const d = ctx.deadlines;
+  const firstAck = d.firstAck(crowd);
   switch (end) {
     case 'connect-close':
       c.close();
@@ -24,16 +25,16 @@ async function oneSession(ctx: CaseContext, end: SessionEnd, label: string): Pro
       return undefined;
     case 'goodbye':
       await c.send('hello');
-      if (!(await c.waitForAcks(1, d.ack(1)))) return `${label}: no ack`;
+      if (!(await c.waitForAcks(1, firstAck))) return `${label}: no ack within ${firstAck} ms`;
       await c.send('goodbye');
       return (await c.waitForClose(d.close())).kind === 'fin' ? undefined : `${label}: no FIN after goodbye`;
     case 'eof':
       await c.send('hello');
       c.endWriting();
-      return (await c.waitForClose(d.ack(1) + d.close())).kind === 'fin' ? undefined : `${label}: no FIN after EOF`;
+      return (await c.waitForClose(firstAck + d.close())).kind === 'fin' ? undefined : `${label}: no FIN after EOF`;
     case 'full-close':
       await c.send('hello');
-      if (!(await c.waitForAcks(1, d.ack(1)))) return `${label}: no ack`;
+      if (!(await c.waitForAcks(1, firstAck))) return `${label}: no ack within ${firstAck} ms`;
       c.close();
       return undefined;
   }
@@ -48,7 +49,7 @@ export async function runSessions(ctx: CaseContext, ends: SessionEnd[]): Promise
   const problems: string[] = [];
   for (let i = 0; i < ends.length; i += wave) {
     const batch = ends.slice(i, i + wave);
-    const results = await Promise.all(batch.map((end, j) => oneSession(ctx, end, `${end} ${i + j + 1}`).catch((e: Error) => `${end} ${i + j + 1}: ${e.message}`)));
+    const results = await Promise.all(batch.map((end, j) => oneSession(ctx, end, `${end} ${i + j + 1}`, batch.length).catch((e: Error) => `${end} ${i + j + 1}: ${e.message}`)));
     problems.push(...results.filter((r): r is string => r !== undefined));
   }
   return problems;

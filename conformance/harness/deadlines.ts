@@ -9,6 +9,11 @@ export interface Deadlines {
   readonly multiplier: number;
   /** Time within which `messages` acks, worked one after the other, must all have arrived. */
   ack(messages?: number): number;
+  /**
+   * Time within which each of `sessions` sessions started at the same moment gets its first ack: a
+   * model that pays a process or a thread per connection needs set-up time that grows with the crowd.
+   */
+  firstAck(sessions: number): number;
   /** Time within which a connection must be closed once nothing more is owed. */
   close(): number;
   /** A window in which nothing must happen (no ack before ETX, nothing after goodbye). */
@@ -30,6 +35,7 @@ export function makeDeadlines(delayMs: number, multiplier: number): Deadlines {
     delayMs,
     multiplier,
     ack: (messages = 1) => scale(messages * delayMs + BASE_SLACK_MS),
+    firstAck: (sessions: number) => scale(delayMs + BASE_SLACK_MS * (1 + Math.ceil(sessions / 8))),
     close: () => scale(delayMs + BASE_SLACK_MS),
     quiet: () => scale(Math.max(delayMs * 1.5, 300)),
     slack: () => scale(BASE_SLACK_MS),

@@ -1,14 +1,19 @@
-// event-loop: a single-threaded server serving any number of sessions at once (see event-loop-server.ts).
+// event-loop: one thread, libuv readiness notification, non-blocking sockets, timers for the work
+// delay. Every connection becomes a session at once; there is no limit on how many.
+import { createServer } from 'net';
 import { optionsFromCommandLine } from './options';
 import { announceReady, listenOrExit, onShutdownSignal, SessionSet } from './lifecycle';
-import { createEventLoopServer } from './event-loop-server';
+import { serveSocket } from './session';
 
 const PROGRAM = 'event-loop';
 
 async function main(): Promise<void> {
   const options = optionsFromCommandLine({ program: PROGRAM, workers: null });
   const sessions = new SessionSet();
-  const server = createEventLoopServer(options, sessions);
+  // allowHalfOpen: after a client's FIN we still owe it the acks for what it sent.
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
+    sessions.add(serveSocket(socket, options));
+  });
   announceReady(await listenOrExit(server, options.host, options.port, PROGRAM));
 
   onShutdownSignal(async () => {

@@ -15,13 +15,18 @@ export function announceReady(address: AddressInfo | { address: string; port: nu
   process.stdout.write(`listening on ${formatAddress(address.address, address.port)}\n`);
 }
 
-/** Start-up failures (cannot bind, cannot resolve the host): one line on stderr, no stack trace. */
+/**
+ * Start-up failures (cannot bind, cannot resolve the host): one line on stderr, no stack trace.
+ * Returns the exit code: 2 when the value given was bad (host), 1 otherwise (e.g. port in use).
+ */
+export function reportStartupError(program: string, what: string, err: unknown): number {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
+  process.stderr.write(`${program}: ${what}: ${code ?? String(err)}\n`);
+  return ['ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL', 'EINVAL', 'EAI_NONAME'].includes(code ?? '') ? 2 : 1;
+}
+
 export function exitOnStartupError(program: string, what: string, err: unknown): never {
-  const e = err as NodeJS.ErrnoException;
-  const detail = e && typeof e === 'object' && 'code' in e ? `${e.code}` : String(err);
-  process.stderr.write(`${program}: ${what}: ${detail}\n`);
-  const badValue = ['ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL', 'EINVAL', 'EAI_NONAME'].includes(`${e?.code}`);
-  process.exit(badValue ? 2 : 1);
+  process.exit(reportStartupError(program, what, err));
 }
 
 /** Calls `handler` once, on the first SIGTERM or SIGINT; later signals are ignored (drain is bounded). */
@@ -73,16 +78,24 @@ export class SessionSet {
   }
 }
 
-/** server.listen as a promise; a failure to listen is a start-up error. */
-export function listenOrExit(server: Server, host: string, port: number, program: string): Promise<AddressInfo> {
-  return new Promise((resolve) => {
-    const onError = (err: unknown): void => exitOnStartupError(program, `cannot listen on ${formatAddress(host, port)}`, err);
-    server.once('error', onError);
+/** server.listen as a promise that rejects if the server cannot listen. */
+export function listen(server: Server, host: string, port: number, program: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
     server.listen({ host, port, backlog: 511 }, () => {
-      server.off('error', onError);
+      server.off('error', reject);
       // Errors after start-up (e.g. EMFILE on accept) must not kill the server.
       server.on('error', (err) => process.stderr.write(`${program}: ${String(err)}\n`));
       resolve(server.address() as AddressInfo);
     });
   });
+}
+
+/** listen(); a failure to listen ends the process as a start-up error. */
+export async function listenOrExit(server: Server, host: string, port: number, program: string): Promise<AddressInfo> {
+  try {
+    return await listen(server, host, port, program);
+  } catch (err) {
+    exitOnStartupError(program, `cannot listen on ${formatAddress(host, port)}`, err);
+  }
 }

@@ -1,29 +1,34 @@
-// A master-worker worker: the event-loop server, fed with connections by the cluster primary.
+// A master-worker worker: one event loop serving every connection the primary passes to it, with
+// the event-loop model's session code.
+import type { Socket } from 'net';
 import { optionsFromCommandLine } from './options';
-import { exitOnStartupError, formatAddress, onShutdownSignal, SessionSet } from './lifecycle';
-import { createEventLoopServer } from './event-loop-server';
-import type { PrimaryToWorker } from './master-worker-messages';
+import { onShutdownSignal, SessionSet } from './lifecycle';
+import { serveSocket } from './session';
+import type { PrimaryToWorker, WorkerToPrimary } from './master-worker-messages';
 
-const PROGRAM = 'master-worker-worker';
-const options = optionsFromCommandLine({ program: PROGRAM, workers: null });
+const options = optionsFromCommandLine({ program: 'master-worker-worker', workers: null });
 const sessions = new SessionSet();
-const server = createEventLoopServer(options, sessions);
 let draining = false;
 
 async function drain(): Promise<void> {
   if (draining) return;
   draining = true;
-  // Still waiting for the primary's handle: no session can exist yet (and closing now trips Node).
-  if (!server.listening) process.exit(0);
-  server.close(); // tells the primary to send us no more connections
   await sessions.drain(options.graceMs);
   process.exit(0);
 }
 
-server.once('error', (err) => exitOnStartupError(PROGRAM, `cannot listen on ${formatAddress(options.host, options.port)}`, err));
-// Under cluster, listen() asks the primary for the shared handle; 'listening' is reported to it.
-server.listen({ host: options.host, port: options.port });
-process.on('message', (message: PrimaryToWorker) => {
-  if (message.cmd === 'drain') void drain();
+process.on('message', (message: PrimaryToWorker, socket: Socket | undefined) => {
+  if (message.cmd === 'connection' && socket) {
+    // Sockets re-created from a passed handle do not inherit the server's allowHalfOpen; we need
+    // it to write the acks still owed after a client's FIN.
+    socket.allowHalfOpen = true;
+    const session = sessions.add(serveSocket(socket, options));
+    if (draining) session.finish();
+  } else if (message.cmd === 'drain') {
+    void drain();
+  }
 });
 onShutdownSignal(() => void drain());
+
+const ready: WorkerToPrimary = { cmd: 'ready' };
+process.send?.(ready);

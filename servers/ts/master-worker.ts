@@ -1,71 +1,99 @@
-// master-worker: a primary process and one single-threaded event-loop worker per core (Node's
-// cluster). With round-robin scheduling the primary accepts each connection and passes its
-// descriptor to the next worker, which serves it like the event-loop model. The primary reaps and
-// replaces any worker that dies while the server runs.
+// master-worker: a primary process and one single-threaded event-loop worker per core, run with
+// Node's cluster module. The primary owns the listening socket, accepts, and passes each accepted
+// descriptor to the next worker in round-robin order (fd passing over the IPC channel); the worker
+// serves it like the event-loop model. The primary reaps and replaces any worker that dies.
+//
+// Why not cluster's built-in round-robin: its primary closes the listening socket whenever no worker
+// is alive, so with one worker, clients are refused while a killed worker is being replaced. A C
+// master keeps its socket; so does this one, and connections wait in its queue meanwhile.
 import cluster, { type Worker } from 'cluster';
+import { createServer, type AddressInfo, type Socket } from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { optionsFromCommandLine, sessionFlags } from './options';
-import { announceReady, onShutdownSignal } from './lifecycle';
+import { announceReady, formatAddress, listen, onShutdownSignal, reportStartupError } from './lifecycle';
 import { ChildSet } from './child-processes';
-import type { PrimaryToWorker } from './master-worker-messages';
+import type { PrimaryToWorker, WorkerToPrimary } from './master-worker-messages';
 
 const PROGRAM = 'master-worker';
 const WORKER_MODULE = path.join(__dirname, 'master-worker-worker.js');
 /** Pause before replacing a dead worker, so a worker that cannot start does not fork-bomb. */
-const RESPAWN_DELAY_MS = 100;
+const RESPAWN_DELAY_MS = 50;
 
-function main(): void {
+async function main(): Promise<void> {
   const options = optionsFromCommandLine({ program: PROGRAM, workers: os.availableParallelism() });
   const workers = new ChildSet();
-  const listeningWorkers = new Set<number>();
+  const ready: Worker[] = []; // workers that take connections, in round-robin order
+  const waiting: Socket[] = []; // accepted while no worker was ready
+  let next = 0;
   let announced = false;
   let shuttingDown = false;
+  let allReady!: () => void;
+  const allWorkersReady = new Promise<void>((resolve) => (allReady = resolve));
 
-  // The primary accepts and hands each connection to the next worker (fd passing), on every platform.
-  cluster.schedulingPolicy = cluster.SCHED_RR;
-  cluster.setupPrimary({ exec: WORKER_MODULE, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  // The primary keeps one shared listening handle per (host, port) that workers ask for, and closes
-  // it when no worker listens on it any more. A replacement therefore asks for the same port as the
-  // live workers (maybe 0), or, if none is left, for the port we announced.
-  let portToRequest = options.port;
-  let announcedPort = options.port;
+  cluster.setupPrimary({ exec: WORKER_MODULE, args: sessionFlags(options), stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+
+  function handOver(socket: Socket): void {
+    if (ready.length === 0) {
+      waiting.push(socket);
+      return;
+    }
+    const worker = ready[next++ % ready.length];
+    const message: PrimaryToWorker = { cmd: 'connection' };
+    // Without keepOpen, Node closes the primary's copy once the worker has the descriptor.
+    worker.send(message, socket, (err: Error | null) => err && socket.destroy());
+  }
 
   function startWorker(): void {
-    if (announced && listeningWorkers.size === 0) portToRequest = announcedPort;
-    cluster.setupPrimary({ args: [...sessionFlags(options), '--host', options.host, '--port', String(portToRequest)] });
-    const worker: Worker = cluster.fork();
+    const worker = cluster.fork();
+    worker.on('message', (message: WorkerToPrimary) => {
+      if (message.cmd !== 'ready' || shuttingDown) return;
+      ready.push(worker);
+      if (ready.length >= options.workers) allReady();
+      for (const socket of waiting.splice(0)) handOver(socket);
+    });
     workers.add(worker.process, (code) => {
-      if (worker.process.pid !== undefined) listeningWorkers.delete(worker.process.pid);
+      const at = ready.indexOf(worker);
+      if (at >= 0) ready.splice(at, 1);
       if (!announced) {
-        // A worker that dies before the server is up (e.g. cannot listen) has said why on stderr.
-        void stopWorkersAndExit(code || 1);
+        // A worker that dies before the server is up has said why on stderr.
+        void stopAndExit(code || 1);
       } else if (!shuttingDown) {
         setTimeout(() => !shuttingDown && startWorker(), RESPAWN_DELAY_MS);
       }
     });
   }
 
-  cluster.on('listening', (worker, address) => {
-    if (worker.process.pid === undefined) return;
-    listeningWorkers.add(worker.process.pid);
-    if (announced || listeningWorkers.size < options.workers) return;
-    announced = true;
-    announcedPort = address.port;
-    announceReady({ address: address.address ?? options.host, port: address.port });
+  const server = createServer({ pauseOnConnect: true }, (socket) => {
+    socket.on('error', () => undefined); // a waiting client may reset; its worker will notice
+    if (shuttingDown) socket.destroy();
+    else handOver(socket);
   });
 
-  async function stopWorkersAndExit(exitCode: number): Promise<void> {
+  async function stopAndExit(exitCode: number): Promise<void> {
     if (shuttingDown) return;
     shuttingDown = true;
+    server.close();
+    for (const socket of waiting.splice(0)) socket.destroy();
     workers.tell({ cmd: 'drain' } satisfies PrimaryToWorker);
     await workers.waitAllExited(options.graceMs + 1000);
     process.exit(exitCode);
   }
 
-  onShutdownSignal(() => void stopWorkersAndExit(0));
-
+  onShutdownSignal(() => void stopAndExit(0));
   for (let i = 0; i < options.workers; i++) startWorker();
+  await allWorkersReady;
+  let address: AddressInfo;
+  try {
+    address = await listen(server, options.host, options.port, PROGRAM);
+  } catch (err) {
+    // Stop (and reap) the workers before leaving.
+    await stopAndExit(reportStartupError(PROGRAM, `cannot listen on ${formatAddress(options.host, options.port)}`, err));
+    return;
+  }
+  if (shuttingDown) return;
+  announced = true;
+  announceReady(address);
 }
 
-main();
+void main();

@@ -15,11 +15,15 @@ export type SocketEvent =
   /** The server drains: answer what was received, then close. */
   | { type: 'finish' }
   /** The socket is gone (reset, or destroyed): stop working for it. */
-  | { type: 'abort' };
+  | { type: 'abort' }
+  /** The client does not read its acks (write buffer full): produce no more until 'write-drained'. */
+  | { type: 'write-blocked' }
+  | { type: 'write-drained' };
 
 /** Worker → main, on the session's port: what to do with the socket. */
 export type SessionCommand =
-  | { type: 'ack' }
+  /** Write this many acks (more than one only at delay 0, where the work takes no time). */
+  | { type: 'ack'; count: number }
   /** The worker framed this many relayed bytes (lets the main thread bound what is in flight). */
   | { type: 'consumed'; bytes: number }
   /** Close gracefully (FIN) now; no further ack follows. */

@@ -71,11 +71,14 @@ export class RelayedSession {
   private onCommand(command: SessionCommand): void {
     switch (command.type) {
       case 'ack':
-        if (!this.socket.write(ACK)) {
-          // The client does not read its acks: stop reading from it until it does.
+        if (!this.socket.write(command.count === 1 ? ACK : ACK.toString().repeat(command.count)) && !this.waitingForDrain) {
+          // The client does not read its acks: stop reading from it, and the worker from producing
+          // acks, until it does.
           this.waitingForDrain = true;
+          this.relay({ type: 'write-blocked' });
           this.socket.once('drain', () => {
             this.waitingForDrain = false;
+            this.relay({ type: 'write-drained' });
             this.updateReading();
           });
         }

@@ -20,6 +20,7 @@ function serveSession(port: MessagePort): void {
   let ending = false;
   let over = false;
   let stepScheduled = false;
+  let writeBlocked = false;
   /** Relayed bytes framed but not yet reported: held back while too many acks are owed. */
   let unreportedBytes = 0;
   const send = (command: SessionCommand): void => port.postMessage(command);
@@ -41,11 +42,13 @@ function serveSession(port: MessagePort): void {
   // One message per step; between steps the event loop delivers whatever the client sent meanwhile.
   function step(): void {
     stepScheduled = false;
-    if (over) return;
+    if (over || writeBlocked) return;
     if (owed > 0) {
       blockingSleep(limits.delayMs);
-      owed--;
-      send({ type: 'ack' });
+      // At delay 0 every owed message is done at once: one relay message instead of thousands.
+      const count = limits.delayMs > 0 ? 1 : owed;
+      owed -= count;
+      send({ type: 'ack', count });
       reportConsumed();
       schedule();
     } else if (ending) {
@@ -79,6 +82,8 @@ function serveSession(port: MessagePort): void {
     } else if (event.type === 'abort') {
       finishSession();
       return;
+    } else if (event.type === 'write-blocked' || event.type === 'write-drained') {
+      writeBlocked = event.type === 'write-blocked';
     } else {
       ending = true; // 'eof' or 'finish'
     }
