@@ -2,6 +2,7 @@ import { ProtocolClient, closeAll } from './harness/client';
 import { Deadlines, makeDeadlines } from './harness/deadlines';
 import { launchTarget, LaunchedTarget, LaunchError } from './harness/launcher';
 import { hasProcfs } from './harness/procfs';
+import { withMachineLock } from './harness/machine-lock';
 import { Target } from './harness/target';
 import { CaseContext, CaseFailure, CaseResult, ConformanceCase, Level, Outcome, SessionTrace } from './cases/types';
 
@@ -53,6 +54,12 @@ export async function runCase(c: ConformanceCase, declared: Target, declaredDead
   const target = override ? { ...declared, delayMs: c.delayOverride as number } : declared;
   const deadlines = override ? makeDeadlines(target.delayMs, declaredDeadlines.multiplier) : declaredDeadlines;
 
+  const exclusive = typeof c.exclusive === 'function' ? c.exclusive(target) : c.exclusive === true;
+  return withMachineLock(exclusive ? 'exclusive' : 'shared', () => runLaunched(c, target, deadlines));
+}
+
+async function runLaunched(c: ConformanceCase, target: Target, deadlines: Deadlines): Promise<CaseResult> {
+  const base = { id: c.id, level: c.level, title: c.title };
   const start = Date.now();
   const clients: { label: string; client: ProtocolClient }[] = [];
   let server: LaunchedTarget | undefined;

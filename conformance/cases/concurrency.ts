@@ -1,6 +1,7 @@
 import { ProtocolClient } from '../harness/client';
 import { pollUntil, waitUntilSettled } from '../harness/deadlines';
 import { Target } from '../harness/target';
+import { crowdsAreHeavy } from '../harness/models';
 import { CaseContext, ConformanceCase, check } from './types';
 import { clientEvidence, describeReceived } from './evidence';
 
@@ -62,7 +63,7 @@ export const concurrencyCases: ConformanceCase[] = [
   {
     id: 'concurrency.limit',
     level: 'MUST',
-    timingSensitive: true,
+    exclusive: true,
     title: 'with L+1 sessions held open, exactly L are served (at least 64 for unbounded models)',
     async run(ctx) {
       const held = await holdSessions(ctx);
@@ -81,7 +82,7 @@ export const concurrencyCases: ConformanceCase[] = [
   {
     id: 'concurrency.limit.waiting-served',
     level: 'MUST',
-    timingSensitive: true,
+    exclusive: true,
     title: 'the client beyond the limit is served as soon as a slot frees',
     skipReason: onlyBounded,
     async run(ctx) {
@@ -101,6 +102,7 @@ export const concurrencyCases: ConformanceCase[] = [
   {
     id: 'concurrency.burst',
     level: 'MUST',
+    exclusive: crowdsAreHeavy,
     title: 'a burst of simultaneous clients is fully served: nobody dropped, everybody acked and closed with FIN',
     async run(ctx) {
       const limit = ctx.target.limit;
@@ -128,7 +130,7 @@ export const concurrencyCases: ConformanceCase[] = [
   {
     id: 'concurrency.timing',
     level: 'INFO',
-    timingSensitive: true,
+    exclusive: true,
     title: '5 clients × 5 lock-step messages: wall time against the serial and the fully parallel ideal',
     async run(ctx) {
       const clients = await Promise.all(Array.from({ length: 5 }, (_, i) => ctx.connect(`timed ${i + 1}`)));

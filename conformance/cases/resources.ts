@@ -1,5 +1,5 @@
 import { pollUntil, waitUntilSettled } from '../harness/deadlines';
-import { hasProcessPool } from '../harness/models';
+import { crowdsAreHeavy, hasProcessPool } from '../harness/models';
 import { childrenOf, describeProcess, describeSocket, MIB, sampleTree, TreeSample } from '../harness/tree-probe';
 import { CaseContext, ConformanceCase, check } from './types';
 import { describeReceived } from './evidence';
@@ -41,6 +41,7 @@ export const resourceCases: ConformanceCase[] = [
   {
     id: 'resources.fds',
     level: 'MUST',
+    exclusive: crowdsAreHeavy,
     needsProcfs: true,
     title: 'TCP descriptors of the whole tree return to the idle baseline after sessions ended every way',
     async run(ctx) {
@@ -59,6 +60,7 @@ export const resourceCases: ConformanceCase[] = [
   {
     id: 'resources.zombies',
     level: 'MUST',
+    exclusive: crowdsAreHeavy,
     needsProcfs: true,
     title: 'no zombie in the tree after sequential sessions, nor after a burst of sessions ending at the same moment',
     async run(ctx) {
@@ -83,6 +85,7 @@ export const resourceCases: ConformanceCase[] = [
   {
     id: 'resources.children',
     level: 'MUST',
+    exclusive: crowdsAreHeavy,
     needsProcfs: true,
     title: 'the process count returns to its baseline; a process pool keeps exactly its N workers',
     async run(ctx) {
@@ -107,6 +110,7 @@ export const resourceCases: ConformanceCase[] = [
   {
     id: 'resources.threads',
     level: 'MUST',
+    exclusive: crowdsAreHeavy,
     needsProcfs: true,
     title: 'the thread count returns to its baseline after sessions, and no finished thread keeps its stack',
     async run(ctx) {
@@ -132,6 +136,7 @@ export const resourceCases: ConformanceCase[] = [
   {
     id: 'resources.close-wait',
     level: 'MUST',
+    exclusive: crowdsAreHeavy,
     needsProcfs: true,
     title: 'no server socket is left in CLOSE_WAIT after the clients leave',
     async run(ctx) {
@@ -150,6 +155,7 @@ export const resourceCases: ConformanceCase[] = [
   {
     id: 'resources.idle-cpu',
     level: 'MUST',
+    exclusive: true,
     needsProcfs: true,
     title: 'an idle server uses under 2% of a core (measured over 2 s)',
     async run(ctx) {

@@ -2,6 +2,7 @@ import { frame } from '../harness/client';
 import { pollUntil } from '../harness/deadlines';
 import { MIB, sampleTree } from '../harness/tree-probe';
 import { Target } from '../harness/target';
+import { crowdsAreHeavy } from '../harness/models';
 import { ConformanceCase, check } from './types';
 import { clientEvidence, describeReceived } from './evidence';
 import { expectStillServing } from './close';
@@ -14,6 +15,7 @@ export const robustnessCases: ConformanceCase[] = [
   {
     id: 'robustness.slow-reader',
     level: 'SHOULD',
+    exclusive: true,
     needsProcfs: true,
     delayOverride: 0,
     skipReason: onlyUnbounded,
@@ -55,6 +57,7 @@ export const robustnessCases: ConformanceCase[] = [
   {
     id: 'robustness.idle-client',
     level: 'MUST',
+    exclusive: crowdsAreHeavy,
     skipReason: onlyUnbounded,
     title: 'silent connected clients do not delay an active one',
     async run(ctx) {

@@ -61,8 +61,11 @@ export interface ConformanceCase {
   needsProcfs?: boolean;
   /** Runs the server with this work delay instead of the declared one, where the command has {delayMs}. */
   delayOverride?: number;
-  /** Keeps the case off a busy machine: the runner gives it the CPU alone. */
-  timingSensitive?: boolean;
+  /**
+   * The case loads the machine in bursts or measures timing: the runner gives it the machine alone
+   * (no other kit process runs a case meanwhile). A function decides per target.
+   */
+  exclusive?: boolean | ((target: Target) => boolean);
   run(ctx: CaseContext): Promise<CaseReport | void>;
 }
 

@@ -50,3 +50,11 @@ export function limitOf(model: ModelName, workers?: number): Limit {
 export function hasProcessPool(model: ModelName): boolean {
   return model === 'prefork' || model === 'master-worker';
 }
+
+/**
+ * A crowd of sessions against this target starts a process or thread each: it loads the machine in
+ * bursts, so cases that bring a crowd run with the machine to themselves.
+ */
+export function crowdsAreHeavy(target: { model: ModelName }): boolean {
+  return target.model === 'fork-per-connection' || target.model === 'thread-per-connection';
+}

@@ -2,33 +2,15 @@
 // the event-loop model's session code.
 import type { Socket } from 'net';
 import { optionsFromCommandLine } from './options';
-import { onShutdownSignal, SessionSet } from './lifecycle';
-import { serveSocket } from './session';
+import { passedSocketServer } from './passed-socket-server';
 import type { PrimaryToWorker, WorkerToPrimary } from './master-worker-messages';
 
-const options = optionsFromCommandLine({ program: 'master-worker-worker', workers: null });
-const sessions = new SessionSet();
-let draining = false;
-
-async function drain(): Promise<void> {
-  if (draining) return;
-  draining = true;
-  await sessions.drain(options.graceMs);
-  process.exit(0);
-}
+const server = passedSocketServer(optionsFromCommandLine({ program: 'master-worker-worker', workers: null }));
 
 process.on('message', (message: PrimaryToWorker, socket: Socket | undefined) => {
-  if (message.cmd === 'connection' && socket) {
-    // Sockets re-created from a passed handle do not inherit the server's allowHalfOpen; we need
-    // it to write the acks still owed after a client's FIN.
-    socket.allowHalfOpen = true;
-    const session = sessions.add(serveSocket(socket, options));
-    if (draining) session.finish();
-  } else if (message.cmd === 'drain') {
-    void drain();
-  }
+  if (message.cmd === 'connection' && socket) server.serve(socket);
+  else if (message.cmd === 'drain') void server.drain();
 });
-onShutdownSignal(() => void drain());
 
 const ready: WorkerToPrimary = { cmd: 'ready' };
 process.send?.(ready);

@@ -1,0 +1,41 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { withMachineLock } from '../../harness/machine-lock';
+
+const hold = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('withMachineLock', () => {
+  test('shared holders overlap; an exclusive holder runs alone', async () => {
+    const log: string[] = [];
+    let inside = 0;
+    let maxInsideShared = 0;
+    const shared = (name: string) =>
+      withMachineLock('shared', async () => {
+        inside++;
+        maxInsideShared = Math.max(maxInsideShared, inside);
+        log.push(`${name}+`);
+        await hold(60);
+        log.push(`${name}-`);
+        inside--;
+      });
+    const exclusive = withMachineLock('exclusive', async () => {
+      expect(inside).toBe(0);
+      log.push('X+');
+      await hold(60);
+      log.push('X-');
+    });
+    await Promise.all([shared('a'), shared('b'), exclusive, shared('c')]);
+    expect(maxInsideShared).toBeGreaterThanOrEqual(2);
+    const x = log.indexOf('X+');
+    expect(log[x + 1]).toBe('X-'); // nothing ran inside the exclusive section
+  });
+
+  test('the entry of a dead holder does not block', async () => {
+    const dir = join(tmpdir(), `server-models-lock-${process.getuid?.() ?? 'user'}`);
+    mkdirSync(join(dir, 'exclusive'), { recursive: true });
+    writeFileSync(join(dir, 'exclusive', 'pid'), '999999999'); // no such process
+    writeFileSync(join(dir, 'shared.999999998.0'), '');
+    await expect(withMachineLock('exclusive', async () => 'ran')).resolves.toBe('ran');
+  });
+});
