@@ -70,7 +70,6 @@ export const lifecycleCases: ConformanceCase[] = [
     id: 'lifecycle.worker-respawn',
     level: 'MUST',
     needsProcfs: true,
-    exclusive: true,
     title: 'a killed worker process is reaped and replaced, and the capacity restored',
     skipReason: (t) => (hasProcessPool(t.model) ? undefined : `${t.model} has no process pool to repair`),
     async run(ctx) {

@@ -62,8 +62,8 @@ export interface ConformanceCase {
   /** Runs the server with this work delay instead of the declared one, where the command has {delayMs}. */
   delayOverride?: number;
   /**
-   * The case loads the machine in bursts or measures timing: the runner gives it the machine alone
-   * (no other kit process runs a case meanwhile). A function decides per target.
+   * The case loads the machine in bursts (a crowd of processes, a flood): the runner gives it the
+   * machine alone, so it cannot starve the timing of cases in other kit processes. Decided per target.
    */
   exclusive?: boolean | ((target: Target) => boolean);
   run(ctx: CaseContext): Promise<CaseReport | void>;
