@@ -10,8 +10,8 @@ const config: Config = {
   // Suites start real servers; two workers on a 2-core machine, and generous per-test time.
   maxWorkers: 2,
   testTimeout: 300_000,
-  // test.concurrent (the mutant self-test) runs three mutants at a time: they mostly wait out deadlines.
-  maxConcurrency: 3,
+  // test.concurrent (the mutant self-test) runs two mutants at a time per file.
+  maxConcurrency: 2,
   verbose: false,
   reporters: ['default'],
 };

@@ -1,0 +1,55 @@
+import { allCases } from '../../cases';
+import { CaseResult } from '../../cases/types';
+import { makeDeadlines, resolveMultiplier } from '../../harness/deadlines';
+import { stopAllTargets } from '../../harness/launcher';
+import { resolveTarget } from '../../harness/target';
+import { runCase } from '../../runner';
+import { Mutant, mutantCommand } from '../../../fixtures/mutants/catalogue';
+
+/** Work delay the mutants run with (the reference suites use the same). */
+const DELAY_MS = 200;
+
+interface Verdict {
+  declaredButPassed: string[];
+  failedButUndeclared: string[];
+}
+
+/** Runs every case against a mutant and compares the failures with what it declares. */
+async function verdict(m: Mutant): Promise<Verdict> {
+  const target = resolveTarget({ name: `mutant ${m.name}`, cmd: mutantCommand(m), model: m.model, workers: m.workers, delayMs: DELAY_MS });
+  const deadlines = makeDeadlines(DELAY_MS, resolveMultiplier());
+  const results: CaseResult[] = [];
+  for (const c of allCases) results.push(await runCase(c, target, deadlines));
+  const failed = (r: CaseResult | undefined) => r?.outcome === 'fail' || r?.outcome === 'non-strict';
+  const allowed = new Set([...m.mustFail, ...(m.mayFail ?? []).map((f) => f.id)]);
+  return {
+    declaredButPassed: m.mustFail.filter((id) => !failed(results.find((r) => r.id === id))),
+    failedButUndeclared: results.filter((r) => r.outcome === 'fail' && !allowed.has(r.id)).map((r) => `${r.id}: ${r.message}`),
+  };
+}
+
+/**
+ * The self-test for a group of mutants: each must fail every case it declares (non-strict for SHOULD
+ * cases) and no other MUST case, so the kit both catches the bug and does not cry wolf. Prints the
+ * group's mutation score.
+ */
+export function describeMutants(group: string, list: Mutant[]): void {
+  const rejected: string[] = [];
+  afterAll(async () => {
+    await stopAllTargets();
+    process.stdout.write(`mutation score (${group}): ${rejected.length}/${list.length} mutants rejected by their declared cases\n`);
+  });
+  describe(`mutants: ${group}`, () => {
+    for (const m of list) {
+      test.concurrent(`${m.lang}/${m.name} (${m.bug}) is rejected by ${m.mustFail[0]}`, async () => {
+        expect(await verdict(m)).toEqual({ declaredButPassed: [], failedButUndeclared: [] });
+        rejected.push(m.name);
+      });
+    }
+  });
+}
+
+/** Splits the catalogue into groups of about equal size, so Jest can run them side by side. */
+export function mutantGroup(list: Mutant[], index: number, groups: number): Mutant[] {
+  return list.filter((_, i) => i % groups === index);
+}
