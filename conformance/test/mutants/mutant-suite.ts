@@ -19,7 +19,8 @@ async function verdict(m: Mutant): Promise<Verdict> {
   const target = resolveTarget({ name: `mutant ${m.name}`, cmd: mutantCommand(m), model: m.model, workers: m.workers, delayMs: DELAY_MS });
   const deadlines = makeDeadlines(DELAY_MS, resolveMultiplier());
   const results: CaseResult[] = [];
-  for (const c of allCases) results.push(await runCase(c, target, deadlines));
+  const cases = m.onlyCases ? allCases.filter((c) => m.onlyCases?.ids.includes(c.id)) : allCases;
+  for (const c of cases) results.push(await runCase(c, target, deadlines));
   const failed = (r: CaseResult | undefined) => r?.outcome === 'fail' || r?.outcome === 'non-strict';
   const allowed = new Set([...m.mustFail, ...(m.mayFail ?? []).map((f) => f.id)]);
   return {
