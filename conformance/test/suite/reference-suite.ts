@@ -24,5 +24,6 @@ export function describeReference(model: ModelName, lang: Language, options: { w
   }
   const cases = options.cases?.map((id) => findCase(id)).filter((c): c is ConformanceCase => c !== undefined);
   const name = options.workers ? `${spec.name} --workers ${options.workers}` : spec.name;
-  describeConformance({ ...spec, name }, { cases });
+  // Reference servers are held to SHOULD cases too: a non-strict outcome fails their test.
+  describeConformance({ ...spec, name }, { cases, failOn: ['fail', 'non-strict'] });
 }
