@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import getPort = require('get-port');
 import { Deadlines, pollUntil } from './deadlines';
-import { hasProcfs, listProcesses, processTree, readTcpTable, socketInodes } from './procfs';
+import { hasProcfs, processTree, readTcpTable, socketInodes } from './procfs';
 import { RUN_MARKER_ENV, signalTarget, TARGET_MARKER_ENV, targetMembers } from './reaper';
 import { expandCommand, splitCommand, Target } from './target';
 import { runMarker, trackSession, untrackSession } from './watchdog';
@@ -166,14 +166,4 @@ export async function launchTarget(target: Target, deadlines: Deadlines): Promis
   }
   (handle as { readyAfterMs: number }).readyAfterMs = Date.now() - startedAt;
   return handle;
-}
-
-/** Live processes of a target right now, with their commands, for evidence in failures. */
-export function describeProcesses(pids: number[]): string {
-  const snapshot = listProcesses();
-  return pids
-    .map((pid) => snapshot.find((p) => p.pid === pid))
-    .filter((p) => p !== undefined)
-    .map((p) => `${p.pid}(${p.comm},${p.state})`)
-    .join(' ');
 }
