@@ -107,6 +107,8 @@ async function runLaunched(c: ConformanceCase, target: Target, deadlines: Deadli
 
 export interface SuiteOptions {
   deadlines: Deadlines;
+  /** Called as each case starts (progress output); `index` counts from 1. */
+  onCaseStart?: (c: ConformanceCase, index: number, total: number) => void;
   /** Called as each case finishes (progress output). */
   onResult?: (result: CaseResult) => void;
 }
@@ -120,6 +122,7 @@ export async function runSuite(target: Target, cases: ConformanceCase[], options
   await probe.stop();
   const results: CaseResult[] = [];
   for (const c of cases) {
+    options.onCaseStart?.(c, results.length + 1, cases.length);
     const result = await runCase(c, target, options.deadlines);
     results.push(result);
     options.onResult?.(result);

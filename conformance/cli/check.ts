@@ -1,61 +1,80 @@
-import { writeFileSync } from 'node:fs';
-import { allCases, matchCases } from '../cases';
-import { ConformanceCase } from '../cases/types';
-import { makeDeadlines, resolveMultiplier } from '../harness/deadlines';
+import { resolveMultiplier } from '../harness/deadlines';
 import { isModel, MODELS } from '../harness/models';
-import { resolveTarget, TargetError } from '../harness/target';
-import { runSuite } from '../runner';
-import { formatResult, formatTally, tally } from './console-report';
+import { resolveTarget, Target, TargetError } from '../harness/target';
+import { exitCodeOf, judgeCase } from '../reports/verdict';
+import { selectCases } from './case-selection';
+import { formatResult, formatTally, tally, useColor } from './console-report';
+import { expectedFailuresFor, ExpectedFailure, loadExpectFail } from './expect-fail';
+import { loadManifest } from './manifest';
+import { ProgressLine } from './progress';
+import { runTargets } from './run-targets';
 import { intFlag, parseFlags, UsageError } from './usage';
+import { writeReports } from './write-reports';
 
 export const CHECK_HELP = `Usage: server-models check --cmd "<command>" --model <model> [options]
+       server-models check --manifest <file.json> [options]
 
-Starts the server command, runs the conformance cases against it over TCP, prints one line per case.
+Starts each server, runs the conformance cases against it over TCP, prints one line per case.
 
+Target (one from flags, or many from a manifest):
   --cmd <command>            command line; {port}, {delayMs}, {workers} are substituted
   --model <model>            ${MODELS.join(' | ')}
   --workers <n>              declared pool size (prefork, thread-pool; default 5)
   --delay-ms <ms>            the server's declared work delay (default 2000)
   --port <port>              fixed port, for a command without {port} (default 3000)
   --host <host>              address to connect to (default 127.0.0.1)
+  --name <name>              name in reports (default: the command)
+  --manifest <file>          JSON: {"targets": [{"name", "cmd", "model", "workers", "delayMs",
+                             "port", "host", "cwd", "env", "limit", "readyLine"}, ...]}
+
+Cases:
   --only <glob>              run only cases whose id matches (repeatable), e.g. 'protocol.*'
+  --skip <glob>              leave out cases whose id matches (repeatable)
+  --strict                   a SHOULD failure fails the run too
+  --expect-fail <file>       known failures, one "<case id glob>" or "<target name> <case id glob>"
+                             per line: shown as XFAIL, they do not fail the run; one that passes
+                             is shown as XPASS
   --timeout-multiplier <x>   scale every deadline (also SM_TIMEOUT_MULTIPLIER)
-  --json <file>              write the results as JSON
+
+Reports:
+  --json <file>              every result as JSON (an object with "implementations" and "cases")
+  --junit <file>             JUnit XML for CI test report parsers
+  --html <file>              matrix, evidence and session timelines, one self-contained page
   -h, --help                 this help
 
-Exit status: 0 no MUST case failed, 1 a MUST case failed, 2 usage or target error.`;
+Exit status: 0 no failure, 1 a MUST case (or with --strict a SHOULD case) failed, 2 usage or target error.
+Case ids and levels: server-models list`;
 
-/** `server-models check`: returns the exit code. */
-export async function checkCommand(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, {
-    cmd: { type: 'string' },
-    model: { type: 'string' },
-    workers: { type: 'string' },
-    'delay-ms': { type: 'string' },
-    port: { type: 'string' },
-    host: { type: 'string' },
-    only: { type: 'string', multiple: true },
-    'timeout-multiplier': { type: 'string' },
-    json: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help) {
-    process.stdout.write(`${CHECK_HELP}\n`);
-    return 0;
-  }
-  if (!values.cmd) throw new UsageError('--cmd is required (the command that starts your server)');
+const FLAGS = {
+  cmd: { type: 'string' },
+  model: { type: 'string' },
+  workers: { type: 'string' },
+  'delay-ms': { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  name: { type: 'string' },
+  manifest: { type: 'string' },
+  only: { type: 'string', multiple: true },
+  skip: { type: 'string', multiple: true },
+  strict: { type: 'boolean' },
+  'expect-fail': { type: 'string' },
+  'timeout-multiplier': { type: 'string' },
+  json: { type: 'string' },
+  junit: { type: 'string' },
+  html: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type CheckValues = ReturnType<typeof parseFlags<typeof FLAGS>>['values'];
+
+/** The one target the flags describe. */
+function targetFromFlags(values: CheckValues): Target {
+  if (!values.cmd) throw new UsageError('--cmd is required (the command that starts your server), or --manifest');
   if (!values.model) throw new UsageError(`--model is required: one of ${MODELS.join(', ')}`);
   if (!isModel(values.model)) throw new UsageError(`--model must be one of ${MODELS.join(', ')}, got "${values.model}"`);
-  let multiplier: number;
   try {
-    multiplier = resolveMultiplier(values['timeout-multiplier']);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  let target;
-  try {
-    target = resolveTarget({
-      name: values.cmd,
+    return resolveTarget({
+      name: values.name ?? values.cmd,
       cmd: values.cmd,
       model: values.model,
       workers: intFlag(values.workers, 'workers', 1),
@@ -67,22 +86,68 @@ export async function checkCommand(args: string[]): Promise<number> {
     if (err instanceof TargetError) throw new UsageError(err.message);
     throw err;
   }
-  let cases: ConformanceCase[] = allCases;
-  if (values.only) {
-    cases = allCases.filter((c) => values.only?.some((g) => matchCases(g, [c]).length > 0));
-    if (cases.length === 0) throw new UsageError(`--only ${values.only.join(', ')} matches no case id (see: server-models list)`);
+}
+
+const TARGET_FLAGS = ['cmd', 'model', 'workers', 'delay-ms', 'port', 'host', 'name'] as const;
+
+/** `server-models check`: returns the exit code. */
+export async function checkCommand(args: string[]): Promise<number> {
+  const { values } = parseFlags(args, FLAGS);
+  if (values.help) {
+    process.stdout.write(`${CHECK_HELP}\n`);
+    return 0;
   }
-  const limit = target.limit === 'unbounded' ? 'unbounded' : `limit ${target.limit}`;
-  process.stdout.write(`server-models check: ${target.model} (${limit}, delay ${target.delayMs} ms) — ${target.cmd}\n`);
-  const started = Date.now();
-  const results = await runSuite(target, cases, {
-    deadlines: makeDeadlines(target.delayMs, multiplier),
-    onResult: (r) => process.stdout.write(`${formatResult(r)}\n`),
+  let targets: Target[];
+  let manifestMultiplier: number | undefined;
+  if (values.manifest !== undefined) {
+    const mixed = TARGET_FLAGS.filter((f) => values[f] !== undefined);
+    if (mixed.length > 0) throw new UsageError(`--manifest describes the targets; drop --${mixed.join(', --')}`);
+    const manifest = loadManifest(values.manifest);
+    targets = manifest.targets;
+    manifestMultiplier = manifest.timeoutMultiplier;
+  } else {
+    targets = [targetFromFlags(values)];
+  }
+  let multiplier: number;
+  try {
+    multiplier = resolveMultiplier(values['timeout-multiplier'] ?? manifestMultiplier);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const cases = selectCases(values.only, values.skip);
+  const expectFail: ExpectedFailure[] = values['expect-fail'] ? loadExpectFail(values['expect-fail'], targets.map((t) => t.name)) : [];
+  const strict = values.strict === true;
+  const color = useColor();
+  const progress = new ProgressLine();
+
+  const report = await runTargets(targets, {
+    cases,
+    multiplier,
+    expectedFailures: (t) => expectedFailuresFor(expectFail, t.name),
+    onTargetStart: (t, i) => {
+      const limit = t.limit === 'unbounded' ? 'unbounded' : `limit ${t.limit}`;
+      const of = targets.length > 1 ? ` [${i + 1}/${targets.length}]` : '';
+      progress.print(`server-models check${of}: ${t.name} — ${t.model} (${limit}, delay ${t.delayMs} ms), ${cases.length} cases`);
+    },
+    onCaseStart: (t, c, index, total) => progress.show(`  ${index}/${total} ${c.id} …`),
+    onResult: (t, r) => {
+      const expected = expectedFailuresFor(expectFail, t.name).includes(r.id);
+      progress.print(formatResult(r, color, judgeCase(r, expected, strict)));
+    },
+    // One target that cannot start is reported on stderr at the end; among many, in line.
+    onTargetError: (t, message) => targets.length > 1 && progress.print(`server-models: target error: ${t.name}: ${message}`),
   });
-  const t = tally(results);
-  process.stdout.write(`${formatTally(t)} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-  if (values.json) {
-    writeFileSync(values.json, `${JSON.stringify({ target: { name: target.name, cmd: target.cmd, model: target.model, limit: target.limit, delayMs: target.delayMs }, cases: results }, null, 2)}\n`);
+
+  for (const impl of report.implementations) {
+    if (impl.error !== undefined) continue;
+    const xfail = impl.cases.filter((r) => judgeCase(r, impl.expectedFailures?.includes(r.id) ?? false, strict) === 'expected-failure').length;
+    const name = report.implementations.length > 1 ? `${impl.name}: ` : '';
+    const seconds = (impl.cases.reduce((s, r) => s + r.durationMs, 0) / 1000).toFixed(1);
+    progress.print(`${name}${formatTally(tally(impl.cases))}${xfail ? ` (${xfail} expected)` : ''} in ${seconds} s`);
   }
-  return t.fail > 0 ? 1 : 0;
+  for (const line of writeReports(report, { json: values.json, junit: values.junit, html: values.html }, strict)) progress.print(`report ${line}`);
+  const code = exitCodeOf(report, strict);
+  // A single target that cannot start is a target error: one line on stderr, like a usage error.
+  if (code === 2 && targets.length === 1) process.stderr.write(`server-models: target error: ${report.implementations[0].error}\n`);
+  return code;
 }

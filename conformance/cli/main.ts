@@ -1,13 +1,19 @@
 import { stopAllTargets, LaunchError } from '../harness/launcher';
 import { checkCommand } from './check';
+import { clientCommand } from './client';
+import { listCommand } from './list';
 import { matrixCommand } from './matrix';
+import { serveCommand } from './serve';
 import { UsageError } from './usage';
 
 const HELP = `Usage: server-models <command> [options]
 
 Commands:
-  check     run the conformance cases against a server command
+  check     run the conformance cases against a server (or every server of a manifest)
   matrix    check every reference server and print implementation × case area
+  serve     run a reference server in the foreground
+  client    N concurrent clients × M messages against host:port, with a live timeline
+  list      the models and the cases, with ids, levels and what each checks
   help      this help
 
 Run "server-models <command> --help" for the options of a command.`;
@@ -19,6 +25,12 @@ async function main(argv: string[]): Promise<number> {
       return checkCommand(rest);
     case 'matrix':
       return matrixCommand(rest);
+    case 'serve':
+      return serveCommand(rest);
+    case 'client':
+      return clientCommand(rest);
+    case 'list':
+      return listCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -1,16 +1,20 @@
-import { writeFileSync } from 'node:fs';
 import { allCases } from '../cases';
 import { CaseResult } from '../cases/types';
-import { makeDeadlines, resolveMultiplier } from '../harness/deadlines';
+import { resolveMultiplier } from '../harness/deadlines';
 import { resolveTarget } from '../harness/target';
 import { referenceTargets } from '../reference';
-import { runSuite } from '../runner';
+import { exitCodeOf } from '../reports/verdict';
 import { formatResult, paint, useColor } from './console-report';
+import { ProgressLine } from './progress';
+import { runTargets } from './run-targets';
 import { intFlag, parseFlags, UsageError } from './usage';
+import { writeReports } from './write-reports';
 
-export const MATRIX_HELP = `Usage: server-models matrix [--delay-ms D] [--lang ts|c] [--json FILE] [--timeout-multiplier X]
+export const MATRIX_HELP = `Usage: server-models matrix [--delay-ms D] [--lang ts|c] [--timeout-multiplier X]
+                            [--json FILE] [--junit FILE] [--html FILE]
 
-Checks every built reference server and prints a matrix of implementation × case area.
+Checks every built reference server and prints a matrix of implementation × case area; each cell is
+passed/applicable cases, with ✗ for failed MUST cases and ~ for SHOULD cases missed.
 Default delay: 200 ms. Exit status 1 if any reference server fails a MUST case.`;
 
 function areaOf(id: string): string {
@@ -32,6 +36,8 @@ export async function matrixCommand(args: string[]): Promise<number> {
     'delay-ms': { type: 'string' },
     lang: { type: 'string' },
     json: { type: 'string' },
+    junit: { type: 'string' },
+    html: { type: 'string' },
     'timeout-multiplier': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -41,41 +47,45 @@ export async function matrixCommand(args: string[]): Promise<number> {
   }
   if (values.lang !== undefined && values.lang !== 'ts' && values.lang !== 'c') throw new UsageError(`--lang must be ts or c, got "${values.lang}"`);
   const delayMs = intFlag(values['delay-ms'], 'delay-ms') ?? 200;
-  const multiplier = resolveMultiplier(values['timeout-multiplier']);
-  const color = useColor();
-  const specs = referenceTargets(delayMs).filter((s) => values.lang === undefined || s.name.startsWith(`${values.lang}/`));
-  const areas = [...new Set(allCases.map((c) => areaOf(c.id)))];
-  const rows: { name: string; results?: CaseResult[]; note?: string }[] = [];
-  for (const spec of specs) {
-    if (!spec.available) {
-      rows.push({ name: spec.name, note: 'not built (C servers need a C compiler: make -C servers/c)' });
-      continue;
-    }
-    process.stdout.write(`── ${spec.name}\n`);
-    const target = resolveTarget(spec);
-    const results = await runSuite(target, allCases, {
-      deadlines: makeDeadlines(delayMs, multiplier),
-      onResult: (r) => {
-        if (r.outcome === 'fail' || r.outcome === 'non-strict') process.stdout.write(`${formatResult(r, color)}\n`);
-      },
-    });
-    rows.push({ name: spec.name, results });
+  let multiplier: number;
+  try {
+    multiplier = resolveMultiplier(values['timeout-multiplier']);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
   }
+  const color = useColor();
+  const progress = new ProgressLine();
+  const specs = referenceTargets(delayMs).filter((s) => values.lang === undefined || s.name.startsWith(`${values.lang}/`));
+  const missing = specs.filter((s) => !s.available);
+  const report = await runTargets(
+    specs.filter((s) => s.available).map((s) => resolveTarget(s)),
+    {
+      cases: allCases,
+      multiplier,
+      onTargetStart: (t) => progress.print(`── ${t.name}`),
+      onCaseStart: (t, c, index, total) => progress.show(`   ${index}/${total} ${c.id} …`),
+      onResult: (t, r) => {
+        if (r.outcome === 'fail' || r.outcome === 'non-strict') progress.print(formatResult(r, color));
+      },
+      onTargetError: (t, message) => progress.print(`   target error: ${message}`),
+    },
+  );
+
+  const areas = [...new Set(allCases.map((c) => areaOf(c.id)))];
   const header = `${'implementation'.padEnd(24)}${areas.map((a) => a.padEnd(12)).join('')}measured limit`;
   process.stdout.write(`\n${header}\n${'─'.repeat(header.length)}\n`);
-  for (const row of rows) {
-    if (!row.results) {
-      process.stdout.write(`${row.name.padEnd(24)}${row.note}\n`);
+  for (const impl of report.implementations) {
+    if (impl.error !== undefined) {
+      process.stdout.write(`${impl.name.padEnd(24)}did not start: ${impl.error}\n`);
       continue;
     }
-    const byArea = areas.map((a) => cell((row.results ?? []).filter((r) => areaOf(r.id) === a), color)).join('');
-    const limit = row.results.find((r) => r.id === 'concurrency.limit')?.message ?? '';
-    process.stdout.write(`${row.name.padEnd(24)}${byArea}${limit.replace('measured limit ', '')}\n`);
+    const byArea = areas.map((a) => cell(impl.cases.filter((r) => areaOf(r.id) === a), color)).join('');
+    const limit = impl.cases.find((r) => r.id === 'concurrency.limit')?.message ?? '';
+    process.stdout.write(`${impl.name.padEnd(24)}${byArea}${limit.replace('measured limit ', '')}\n`);
   }
-  if (values.json) {
-    writeFileSync(values.json, `${JSON.stringify({ delayMs, implementations: rows.map((r) => ({ name: r.name, note: r.note, cases: r.results ?? [] })) }, null, 2)}\n`);
-  }
-  const failing = rows.filter((r) => r.results?.some((x) => x.outcome === 'fail')).length;
-  process.stdout.write(`\n${rows.filter((r) => r.results).length} implementations checked, ${failing} with a failing MUST case\n`);
-  return failing > 0 ? 1 : 0;
+  for (const spec of missing) process.stdout.write(`${spec.name.padEnd(24)}not built (C servers need a C compiler: make -C servers/c)\n`);
+  const failing = report.implementations.filter((i) => i.cases.some((x) => x.outcome === 'fail')).length;
+  process.stdout.write(`\n${report.implementations.length} implementations checked in ${(report.durationMs / 60000).toFixed(1)} min, ${failing} with a failing MUST case\n`);
+  for (const line of writeReports(report, { json: values.json, junit: values.junit, html: values.html }, false)) process.stdout.write(`report ${line}\n`);
+  return exitCodeOf(report, false);
 }

@@ -1,4 +1,4 @@
-import { allCases } from '../cases';
+import { selectCases } from '../cli/case-selection';
 import { CaseResult, ConformanceCase, Outcome } from '../cases/types';
 import { makeDeadlines, resolveMultiplier } from '../harness/deadlines';
 import { stopAllTargets } from '../harness/launcher';
@@ -9,6 +9,10 @@ import { runCase } from '../runner';
 export interface ConformanceOptions {
   /** Cases to run (default: all). */
   cases?: ConformanceCase[];
+  /** Only the cases whose id matches one of these globs, e.g. 'protocol.*'. */
+  only?: string[];
+  /** Leave out the cases whose id matches one of these globs. */
+  skip?: string[];
   /** Timeout multiplier (default: SM_TIMEOUT_MULTIPLIER or 1). */
   timeoutMultiplier?: number;
   /** Outcomes that fail the Jest test (default: only 'fail', i.e. a failed MUST case). */
@@ -27,7 +31,7 @@ export function describeConformance(spec: TargetSpec, options: ConformanceOption
   const failOn = options.failOn ?? ['fail'];
   describe(`${target.name} [${target.model}]`, () => {
     afterAll(() => stopAllTargets());
-    for (const c of options.cases ?? allCases) {
+    for (const c of selectCases(options.only, options.skip, options.cases)) {
       test(`${c.id} (${c.level})`, async () => {
         const result = await runCase(c, target, deadlines);
         options.onResult?.(result);

@@ -1,50 +1,10 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packageRoot } from '../../harness/paths';
-import { listProcesses } from '../../harness/procfs';
-import { RUN_MARKER_ENV } from '../../harness/reaper';
 import { referenceCommand } from '../../reference';
+import { cli, leftBehindBy } from './run-cli';
 import { fixtureCommand } from '../harness/launch-fixtures';
 import { mutantCommand, mutants } from '../../../fixtures/mutants/catalogue';
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  pid: number;
-}
-
-/** Runs the CLI as a user would (through bin/), with colour off. */
-function cli(...args: string[]): Promise<CliRun> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(packageRoot(), 'bin', 'server-models.js'), ...args], {
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr, pid: child.pid as number }));
-  });
-}
-
-/** Live processes that a CLI run with this pid started (its run marker begins with its pid). */
-function leftBehindBy(cliPid: number): number[] {
-  const prefix = `${RUN_MARKER_ENV}=${cliPid}-`;
-  return listProcesses()
-    .filter((p) => p.state !== 'Z')
-    .filter((p) => {
-      try {
-        return readFileSync(`/proc/${p.pid}/environ`, 'latin1').split('\0').some((kv) => kv.startsWith(prefix));
-      } catch {
-        return false;
-      }
-    })
-    .map((p) => p.pid);
-}
 
 const noStackTrace = (text: string) => expect(text).not.toMatch(/\n\s+at /);
 
@@ -107,5 +67,63 @@ describe('server-models check: results', () => {
     expect(r.stdout).toMatch(/expected: .*"ackackackack"/);
     expect(r.stdout).toMatch(/closeKind: fin/);
     expect(leftBehindBy(r.pid)).toEqual([]);
+  });
+});
+
+describe('server-models check: manifests, expected failures, strictness, reports', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sm-check-'));
+  const goodbyePrefix = mutants.find((m) => m.name === 'goodbye-prefix')!;
+
+  test('a manifest with two targets: each is checked; JUnit and HTML name both; exit 1 for the broken one', async () => {
+    const manifest = join(dir, 'targets.json');
+    writeFileSync(manifest, JSON.stringify({
+      targets: [
+        { name: 'good', cmd: referenceCommand('event-loop', 'ts'), model: 'event-loop', delayMs: 100 },
+        { name: 'prefix-bug', cmd: mutantCommand(goodbyePrefix), model: 'event-loop', delayMs: 100 },
+      ],
+    }));
+    const junit = join(dir, 'out', 'junit.xml');
+    const html = join(dir, 'out', 'report.html');
+    const r = await cli('check', '--manifest', manifest, '--only', 'protocol.goodbye.*', '--junit', junit, '--html', html);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/check \[1\/2\]: good — event-loop/);
+    expect(r.stdout).toMatch(/check \[2\/2\]: prefix-bug — event-loop/);
+    expect(r.stdout).toMatch(/^FAIL {2}protocol\.goodbye\.exact-match/m);
+    expect(readFileSync(junit, 'utf8')).toMatch(/<testsuite name="good"[\s\S]*<testsuite name="prefix-bug"[\s\S]*<failure /);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toContain('prefix-bug');
+    expect(page).toContain('good');
+    expect(leftBehindBy(r.pid)).toEqual([]);
+  });
+
+  test('a bad manifest: exit 2, the file and the field named', async () => {
+    const manifest = join(dir, 'bad.json');
+    writeFileSync(manifest, JSON.stringify({ targets: [{ cmd: 'x', model: 'prefork', workers: 'five' }] }));
+    const r = await cli('check', '--manifest', manifest);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bad\.json: targets\[0\]\.workers must be a positive integer, got "five"/);
+    noStackTrace(r.stderr);
+  });
+
+  test('--expect-fail: a listed failure is XFAIL and exit 0; a listed pass is XPASS', async () => {
+    const xfail = join(dir, 'xfail.txt');
+    writeFileSync(xfail, '# goodbye is matched by prefix in this build\nprotocol.goodbye.exact-match\nprotocol.goodbye.no-ack\n');
+    const r = await cli('check', '--cmd', mutantCommand(goodbyePrefix), '--model', 'event-loop', '--delay-ms', '100', '--only', 'protocol.goodbye.*', '--expect-fail', xfail);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^XFAIL protocol\.goodbye\.exact-match/m);
+    expect(r.stdout).toMatch(/^XPASS protocol\.goodbye\.no-ack .*listed in --expect-fail, but passed/m);
+    expect(r.stdout).toMatch(/\(1 expected\)/);
+  });
+
+  test('--strict: a SHOULD failure fails the run', async () => {
+    // This mutant buffers a stream without ETX forever: resources.memory (SHOULD) is its failure.
+    const unbounded = mutants.find((m) => m.name === 'unbounded-message-buffer' && m.lang === 'ts')!;
+    const args = ['check', '--cmd', mutantCommand(unbounded), '--model', unbounded.model, '--delay-ms', '100', '--only', 'resources.memory'];
+    const lenient = await cli(...args);
+    expect(lenient.stdout).toMatch(/^WARN {2}resources\.memory/m);
+    expect(lenient.code).toBe(0);
+    const strict = await cli(...args, '--strict');
+    expect(strict.stdout).toMatch(/^FAIL {2}resources\.memory/m);
+    expect(strict.code).toBe(1);
   });
 });

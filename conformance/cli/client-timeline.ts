@@ -1,0 +1,173 @@
+import { paint } from './console-report';
+
+/** How one client's session ended. */
+export type SessionEnd =
+  | 'fin' // the server closed gracefully
+  | 'rst' // the server reset the connection
+  | 'open' // the server left the connection open after goodbye; we gave up and closed it
+  | 'closed' // we closed our side after the last ack (no --goodbye)
+  | 'timed-out' // an ack did not arrive within --timeout-ms
+  | 'no-connect' // the connection never opened
+  | 'bad-reply' // the server sent bytes other than `ack`
+  | 'error'; // a socket error other than a reset
+
+/** What one client saw, in ms since the start of the run; filled in while the run goes on. */
+export interface SessionTrace {
+  connectedAt?: number;
+  /** arrival time of ack 1, 2, … */
+  ackAt: number[];
+  endedAt?: number;
+  end?: SessionEnd;
+  /** why, for a person: the error, the unexpected bytes, the ack that never came */
+  detail?: string;
+}
+
+/** What to draw: the moment the picture shows, the terminal width, colour, and a row cap (live view). */
+export interface TimelineView {
+  nowMs: number;
+  width: number;
+  color: boolean;
+  maxRows?: number;
+}
+
+const NOT_CONNECTED = '·';
+const WAITING = '─';
+const SEVERAL_ACKS = '█';
+
+/** One character marks where a session ended; the letter says how. */
+export const END_MARKS: Record<SessionEnd, string> = {
+  fin: '|',
+  closed: '|',
+  rst: 'R',
+  open: 'O',
+  'timed-out': 'T',
+  'no-connect': 'X',
+  'bad-reply': '!',
+  error: 'E',
+};
+
+const END_NAMES: Record<SessionEnd, string> = {
+  fin: 'closed',
+  closed: 'closed',
+  rst: 'reset',
+  open: 'left open',
+  'timed-out': 'timed out',
+  'no-connect': 'no connection',
+  'bad-reply': 'bad reply',
+  error: 'socket error',
+};
+
+const GRACEFUL_ENDS: ReadonlySet<SessionEnd> = new Set<SessionEnd>(['fin', 'closed']);
+
+/** The smallest 1-2-5 step (ms per column) at which `spanMs` fits strictly inside `columns` columns. */
+export function timeStep(spanMs: number, columns: number): number {
+  // +1: the column holding the instant `spanMs` itself must exist too
+  const raw = (Math.max(spanMs, 0) + 1) / Math.max(columns, 1);
+  for (let scale = 1; ; scale *= 10) {
+    for (const m of [1, 2, 5]) if (m * scale >= raw) return m * scale;
+  }
+}
+
+/** The glyph for the acks that fall in one column: the ack number when it is a single ack 1..9. */
+function ackGlyph(ackNumbers: number[]): string {
+  return ackNumbers.length === 1 && ackNumbers[0] <= 9 ? String(ackNumbers[0]) : SEVERAL_ACKS;
+}
+
+/** One client's row of cells, from time 0 up to `nowMs`, `stepMs` per cell, at most `columns` cells. */
+export function renderRow(trace: SessionTrace, stepMs: number, columns: number, nowMs: number, color: boolean): string {
+  const column = (ms: number): number => Math.floor(ms / stepMs);
+  const acksByColumn = new Map<number, number[]>();
+  trace.ackAt.forEach((ms, i) => acksByColumn.set(column(ms), [...(acksByColumn.get(column(ms)) ?? []), i + 1]));
+  let endColumn = trace.endedAt === undefined ? undefined : column(trace.endedAt);
+  // A FIN right after the last ack shares its column; show the end one step later rather than hide the ack.
+  if (endColumn !== undefined && acksByColumn.has(endColumn)) endColumn += 1;
+  const drawn = Math.min(columns, Math.max(column(nowMs) + 1, (endColumn ?? -1) + 1));
+  const connectColumn = trace.connectedAt === undefined ? undefined : column(trace.connectedAt);
+  const cells: string[] = [];
+  for (let c = 0; c < drawn; c++) {
+    const acks = acksByColumn.get(c);
+    if (acks) cells.push(paint(ackGlyph(acks), '32', color));
+    else if (c === endColumn && trace.end) cells.push(paint(END_MARKS[trace.end], GRACEFUL_ENDS.has(trace.end) ? '36' : '31', color));
+    else if (endColumn !== undefined && c > endColumn) cells.push(' ');
+    else if (connectColumn !== undefined && c >= connectColumn) cells.push(WAITING);
+    else cells.push(paint(NOT_CONNECTED, '90', color));
+  }
+  return cells.join('');
+}
+
+/** The label of client `index` (0-based), as rows and the summary show it. */
+export function clientLabel(index: number): string {
+  return `c${index + 1}`;
+}
+
+/** The time axis under the rows: 0 at the left, `nowMs` under the last drawn column. */
+function axisLine(indent: number, drawnColumns: number, nowMs: number): string {
+  const left = '0 ms';
+  const right = `${Math.round(nowMs)} ms`;
+  const gap = drawnColumns - left.length - right.length;
+  return `${' '.repeat(indent)}${left}${gap > 0 ? ' '.repeat(gap) : ' '}${right}`;
+}
+
+/** How the picture is laid out: label width, cells per row, and ms per cell. */
+export interface TimelineScale {
+  labelWidth: number;
+  columns: number;
+  stepMs: number;
+}
+
+/** Scales `nowMs` of `clients` rows to a terminal `width` columns wide. */
+export function timelineScale(clients: number, width: number, nowMs: number): TimelineScale {
+  const labelWidth = clientLabel(clients - 1).length + 1;
+  // one column spare: writing into the last terminal column makes some terminals wrap
+  const columns = Math.max(10, width - labelWidth - 1);
+  // one more spare: an end mark may be drawn a step after its instant (see renderRow)
+  return { labelWidth, columns, stepMs: timeStep(nowMs, columns - 1) };
+}
+
+/**
+ * The timeline: one row per client (time flowing left to right, scaled so `nowMs` fits the width),
+ * then the time axis. With `maxRows`, rows beyond the cap are counted on one line instead.
+ */
+export function renderTimeline(traces: SessionTrace[], view: TimelineView): string[] {
+  const { labelWidth, columns, stepMs } = timelineScale(traces.length, view.width, view.nowMs);
+  const shown = view.maxRows !== undefined && traces.length > view.maxRows ? Math.max(1, view.maxRows - 1) : traces.length;
+  const lines = traces
+    .slice(0, shown)
+    // trailing blanks (a closed connection) carry nothing and clutter logs
+    .map((t, i) => `${clientLabel(i).padEnd(labelWidth)}${renderRow(t, stepMs, columns, view.nowMs, view.color)}`.trimEnd());
+  if (shown < traces.length) lines.push(`… and ${traces.length - shown} more clients (all of them in the summary)`);
+  lines.push(axisLine(labelWidth, Math.floor(view.nowMs / stepMs) + 1, view.nowMs));
+  return lines;
+}
+
+/** The legend, wrapped to `width`: the scale, the glyphs, and only the end marks that occur. */
+export function timelineLegend(traces: SessionTrace[], nowMs: number, width: number): string[] {
+  const { stepMs } = timelineScale(traces.length, width, nowMs);
+  const ends = new Set(traces.flatMap((t) => (t.end ? [t.end] : [])));
+  const marks = new Map<string, string>();
+  for (const end of ends) marks.set(END_MARKS[end], END_NAMES[end]);
+  const items = [
+    `1 column = ${stepMs} ms`,
+    `${NOT_CONNECTED} not connected`,
+    `${WAITING} connected, waiting`,
+    `1-9 ack number`,
+    `${SEVERAL_ACKS} several acks or ack 10+`,
+    ...[...marks].map(([mark, name]) => `${mark} ${name}`),
+  ];
+  return wrapItems(items, width - 1);
+}
+
+/** Joins items with two spaces, starting a new line where the next item would pass `width`. */
+export function wrapItems(items: string[], width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const item of items) {
+    if (line !== '' && line.length + 2 + item.length > width) {
+      lines.push(line);
+      line = '';
+    }
+    line = line === '' ? item : `${line}  ${item}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}

@@ -1,0 +1,54 @@
+import { allCases } from '../cases';
+import { ConformanceCase } from '../cases/types';
+import { MODEL_DESCRIPTIONS, MODELS, ModelName } from '../harness/models';
+import { resolveTarget } from '../harness/target';
+import { parseFlags } from './usage';
+
+export const LIST_HELP = `Usage: server-models list [models|cases] [--json]
+
+Lists the models the kit knows and the cases it runs: stable id, level (MUST fails a run, SHOULD
+fails it only with --strict, INFO reports a measurement), the models it applies to, and what it checks.`;
+
+/** The models a case applies to (those for which it is not skipped by design). */
+export function modelsOf(c: ConformanceCase): ModelName[] {
+  return MODELS.filter((model) => c.skipReason?.(resolveTarget({ name: model, cmd: 'server --port {port}', model })) === undefined);
+}
+
+function modelsColumn(c: ConformanceCase): string {
+  const models = modelsOf(c);
+  return models.length === MODELS.length ? 'all' : models.join(', ');
+}
+
+/** `server-models list`: returns the exit code. */
+export async function listCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
+  if (values.help) {
+    process.stdout.write(`${LIST_HELP}\n`);
+    return 0;
+  }
+  const what = positionals[0] ?? 'all';
+  if (!['all', 'models', 'cases'].includes(what) || positionals.length > 1) {
+    process.stderr.write(`server-models: list takes "models" or "cases", got "${positionals.join(' ')}"\n`);
+    return 2;
+  }
+  if (values.json) {
+    const models = MODELS.map((name) => ({ name, description: MODEL_DESCRIPTIONS[name] }));
+    const cases = allCases.map((c) => ({ id: c.id, level: c.level, title: c.title, models: modelsOf(c) }));
+    process.stdout.write(`${JSON.stringify(what === 'models' ? { models } : what === 'cases' ? { cases } : { models, cases }, null, 2)}\n`);
+    return 0;
+  }
+  const out: string[] = [];
+  if (what !== 'cases') {
+    out.push('Models', ...MODELS.map((m) => `  ${m.padEnd(24)}${MODEL_DESCRIPTIONS[m]}`), '');
+  }
+  if (what !== 'models') {
+    out.push(`Cases (${allCases.length})`);
+    for (const c of allCases) {
+      out.push(`  ${c.id.padEnd(40)}${c.level.padEnd(8)}${c.title}`);
+      const models = modelsColumn(c);
+      if (models !== 'all') out.push(`  ${''.padEnd(48)}only: ${models}`);
+    }
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+  return 0;
+}

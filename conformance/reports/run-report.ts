@@ -1,0 +1,29 @@
+import { CaseResult } from '../cases/types';
+import { Limit, ModelName } from '../harness/models';
+
+/** One implementation (target) checked in a run, with every case result. */
+export interface ImplementationReport {
+  /** Display name, e.g. "ts/prefork" or the name given in a manifest. */
+  name: string;
+  model: ModelName;
+  /** The command as given (placeholders not expanded), or host:port for a fixed address. */
+  cmd: string;
+  delayMs: number;
+  limit: Limit;
+  /** The target could not be checked at all (did not start, not built): why. No cases then. */
+  error?: string;
+  cases: CaseResult[];
+  /** Case ids that were expected to fail (--expect-fail) for this implementation. */
+  expectedFailures?: string[];
+}
+
+/** Everything one `check` or `matrix` run produced: what the JSON, JUnit and HTML reports are made from. */
+export interface RunReport {
+  tool: 'server-models';
+  version: string;
+  /** ISO time the run started */
+  startedAt: string;
+  durationMs: number;
+  timeoutMultiplier: number;
+  implementations: ImplementationReport[];
+}

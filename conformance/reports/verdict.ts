@@ -1,0 +1,33 @@
+import { CaseResult } from '../cases/types';
+import { ImplementationReport, RunReport } from './run-report';
+
+/**
+ * What a case result means for the run:
+ * - failed: a MUST failure (or a SHOULD one under --strict) that was not expected: fails the run;
+ * - expected-failure: a failure listed in --expect-fail: shown, does not fail the run;
+ * - unexpected-pass: listed in --expect-fail but passed: reported so the list can be pruned;
+ * - warning: a SHOULD failure without --strict.
+ */
+export type Verdict = 'passed' | 'failed' | 'expected-failure' | 'unexpected-pass' | 'warning' | 'skipped' | 'info';
+
+/** Judges one case result given whether it was expected to fail and whether SHOULD cases are strict. */
+export function judgeCase(r: CaseResult, expectedToFail: boolean, strict: boolean): Verdict {
+  const failed = r.outcome === 'fail' || (strict && r.outcome === 'non-strict');
+  if (failed) return expectedToFail ? 'expected-failure' : 'failed';
+  if (r.outcome === 'non-strict') return expectedToFail ? 'expected-failure' : 'warning';
+  if (r.outcome === 'pass') return expectedToFail ? 'unexpected-pass' : 'passed';
+  return r.outcome === 'skip' ? 'skipped' : 'info';
+}
+
+/** Verdicts of one implementation's cases, keyed by case id. */
+export function judgeImplementation(impl: ImplementationReport, strict: boolean): Map<string, Verdict> {
+  const expected = new Set(impl.expectedFailures ?? []);
+  return new Map(impl.cases.map((r) => [r.id, judgeCase(r, expected.has(r.id), strict)]));
+}
+
+/** Exit status of a run: 2 when a target could not be checked, 1 when a case failed, else 0. */
+export function exitCodeOf(report: RunReport, strict: boolean): number {
+  if (report.implementations.some((i) => i.error !== undefined)) return 2;
+  const failed = report.implementations.some((i) => [...judgeImplementation(i, strict).values()].includes('failed'));
+  return failed ? 1 : 0;
+}

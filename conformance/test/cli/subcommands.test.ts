@@ -1,0 +1,66 @@
+import { join } from 'node:path';
+import { allCases } from '../../cases';
+import { packageRoot } from '../../harness/paths';
+import { MODELS } from '../../harness/models';
+import { referenceServerPath } from '../../reference';
+import { existsSync } from 'node:fs';
+import { cli, leftBehindBy } from './run-cli';
+
+const bin = `${JSON.stringify(process.execPath)} ${JSON.stringify(join(packageRoot(), 'bin', 'server-models.js'))}`;
+
+describe('--help on every subcommand', () => {
+  test.each(['check', 'matrix', 'serve', 'client', 'list'])('server-models %s --help: usage, exit 0', async (command) => {
+    const r = await cli(command, '--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^Usage: server-models ${command}`));
+    expect(r.stderr).toBe('');
+  });
+  test('server-models --help lists every subcommand', async () => {
+    const r = await cli('--help');
+    expect(r.code).toBe(0);
+    for (const command of ['check', 'matrix', 'serve', 'client', 'list']) expect(r.stdout).toMatch(new RegExp(`^ {2}${command} `, 'm'));
+  });
+});
+
+describe('server-models list', () => {
+  test('every model and every case id, with its level and description', async () => {
+    const r = await cli('list');
+    expect(r.code).toBe(0);
+    for (const m of MODELS) expect(r.stdout).toMatch(new RegExp(`^ {2}${m} +\\S`, 'm'));
+    for (const c of allCases) expect(r.stdout).toContain(`${c.id.padEnd(40)}${c.level.padEnd(8)}${c.title}`);
+  });
+  test('--json: cases with id, level, title and the models they apply to', async () => {
+    const r = await cli('list', 'cases', '--json');
+    const json = JSON.parse(r.stdout) as { cases: { id: string; level: string; models: string[] }[] };
+    expect(json.cases.map((c) => c.id)).toEqual(allCases.map((c) => c.id));
+    expect(json.cases.find((c) => c.id === 'lifecycle.worker-respawn')?.models).toEqual(['prefork', 'master-worker']);
+  });
+});
+
+describe('server-models serve', () => {
+  // The C server exists where a C compiler did (as in the reference suite, it is not required).
+  const langs = (['ts', 'c'] as const).filter((lang) => lang === 'ts' || existsSync(referenceServerPath('event-loop', lang)));
+  test.each(langs)('serve event-loop --lang %s is a conforming server that drains on SIGTERM', async (lang) => {
+    const cmd = `${bin} serve event-loop --lang ${lang} --port {port} --delay-ms {delayMs}`;
+    const r = await cli('check', '--cmd', cmd, '--model', 'event-loop', '--delay-ms', '100', '--only', 'protocol.ack.*', '--only', 'lifecycle.sigterm', '--strict');
+    expect(r.stdout).toMatch(/^PASS {2}protocol\.ack\.lockstep/m);
+    expect(r.stdout).toMatch(/^PASS {2}lifecycle\.sigterm/m);
+    expect(r.code).toBe(0);
+    expect(leftBehindBy(r.pid)).toEqual([]);
+  });
+  test('a model without a reference server, or none: exit 2 with one line', async () => {
+    for (const args of [['serve'], ['serve', 'thread-per-connection'], ['serve', 'prefork', '--lang', 'go']]) {
+      const r = await cli(...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+});
+
+describe('server-models client: usage errors', () => {
+  test('no --port, or nobody listening: exit 2 with one line', async () => {
+    const missing = await cli('client');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--port/);
+  });
+});
