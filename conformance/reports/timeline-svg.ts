@@ -206,7 +206,7 @@ function renderEmpty(title: string | undefined, width: number): string {
  * shared ms axis. Serial service shows as a staircase of acks, parallel service as a column.
  */
 export function renderTimelineSvg(sessions: SessionTrace[], options: TimelineOptions = {}): string {
-  const width = Math.max(LABEL_WIDTH + RIGHT_MARGIN + 200, Math.round(options.width ?? DEFAULT_WIDTH));
+  const width = Math.max(LABEL_WIDTH + RIGHT_MARGIN + 200, Math.round(finiteOr(options.width, DEFAULT_WIDTH)));
   if (sessions.length === 0) return renderEmpty(options.title, width);
 
   const all = sessions.map(toRow);
@@ -218,7 +218,7 @@ export function renderTimelineSvg(sessions: SessionTrace[], options: TimelineOpt
   // Leave room after the last event when a session is still open, so its arrow points past it.
   const chartEnd = Math.ceil((anyOpen ? last * 1.03 : last) / step) * step || step;
   // An open session lasted until the case ended; without that moment, up to the chart's end.
-  const openUntil = options.endMs === undefined ? chartEnd : Math.min(chartEnd, Math.max(finiteOr(options.endMs, 0), 0));
+  const openUntil = options.endMs === undefined ? chartEnd : Math.min(chartEnd, finiteOr(options.endMs, 0));
   const rowHeight = shown.length > 24 ? 10 : 18;
   const plotLeft = LABEL_WIDTH;
   const plotRight = width - RIGHT_MARGIN;
