@@ -49,10 +49,17 @@ export function groupWaves(sortedMs: number[], toleranceMs: number): number[][] 
   return waves;
 }
 
+/** How long a client waited for its first ack after connecting: what a busy server makes it wait. */
+function firstAckWait(trace: SessionTrace): number {
+  return trace.ackAt[0] - (trace.connectedAt ?? 0);
+}
+
 /**
- * Estimates serial vs parallel service from when each client got its first ack: clients served at
- * the same time get theirs within less than half a message's work of each other; clients served one
- * after the other get theirs at least one message's work apart.
+ * Estimates serial vs parallel service from how long each client waited for its first ack after
+ * connecting (not from the run's start: a full listen backlog delays some connects by a second, which
+ * says nothing about how the server serves): clients served at the same time wait alike, within less
+ * than half a message's work of each other; clients served one after the other wait at least one more
+ * message's work each.
  */
 export function serviceVerdict(traces: SessionTrace[]): ServiceVerdict {
   const served = traces.filter((t) => t.ackAt.length > 0);
@@ -63,21 +70,22 @@ export function serviceVerdict(traces: SessionTrace[]): ServiceVerdict {
     const who = served.length === 0 ? 'no client got an ack' : 'only one client got an ack';
     return { kind: 'unknown', text: `cannot tell serial from parallel: ${who}${served.length === 0 ? '' : note}` };
   }
-  const firsts = served.map((t) => t.ackAt[0]).sort((a, b) => a - b);
-  const waves = groupWaves(firsts, workMs / 2);
+  const waits = served.map(firstAckWait).sort((a, b) => a - b);
+  const waves = groupWaves(waits, workMs / 2);
   const work = `one message takes about ${Math.round(workMs)} ms`;
   if (waves.length === 1) {
-    const span = `${Math.round(firsts[0])}..${Math.round(firsts[firsts.length - 1])} ms`;
-    return { kind: 'parallel', text: `served in parallel (estimate): first acks of all ${served.length} clients within ${span}; ${work}${note}` };
+    const [low, high] = [Math.round(waits[0]), Math.round(waits[waits.length - 1])];
+    const span = low === high ? `${low} ms` : `${low}..${high} ms`;
+    return { kind: 'parallel', text: `served in parallel (estimate): all ${served.length} clients got their first ack ${span} after connecting; ${work}${note}` };
   }
   if (waves.every((w) => w.length === 1)) {
-    return { kind: 'one-at-a-time', text: `served one at a time (estimate): first acks at ${listMs(firsts)}; ${work}${note}` };
+    return { kind: 'one-at-a-time', text: `served one at a time (estimate): first acks ${listMs(waits)} after connecting; ${work}${note}` };
   }
   const widest = Math.max(...waves.map((w) => w.length));
   const starts = listMs(waves.map((w) => w[0]));
   return {
     kind: 'in-waves',
-    text: `served up to ${widest} at a time (estimate): first acks in ${waves.length} waves, starting at ${starts}; ${work}${note}`,
+    text: `served up to ${widest} at a time (estimate): first acks in ${waves.length} waves, ${starts} after connecting; ${work}${note}`,
   };
 }
 

@@ -59,12 +59,15 @@ const END_NAMES: Record<SessionEnd, string> = {
 
 const GRACEFUL_ENDS: ReadonlySet<SessionEnd> = new Set<SessionEnd>(['fin', 'closed']);
 
-/** The smallest 1-2-5 step (ms per column) at which `spanMs` fits strictly inside `columns` columns. */
+/** Round steps, per power of ten: a live view changes scale now and then, not on every frame. */
+const ROUND_STEPS = [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8];
+
+/** The smallest round step (ms per column) at which `spanMs` fits strictly inside `columns` columns. */
 export function timeStep(spanMs: number, columns: number): number {
   // +1: the column holding the instant `spanMs` itself must exist too
   const raw = (Math.max(spanMs, 0) + 1) / Math.max(columns, 1);
   for (let scale = 1; ; scale *= 10) {
-    for (const m of [1, 2, 5]) if (m * scale >= raw) return m * scale;
+    for (const m of ROUND_STEPS) if (Number.isInteger(m * scale) && m * scale >= raw) return m * scale;
   }
 }
 

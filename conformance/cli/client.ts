@@ -22,7 +22,8 @@ connected, when each ack arrived, how each connection ended, and an estimated ve
   --messages <m>       messages per connection, 1..${MAX_MESSAGES} (default 5)
   --text <text>        the message, printable ASCII (default "hello")
   --goodbye            end each session with "goodbye" and expect the server to close it (FIN)
-  --timeout-ms <ms>    how long a client waits for each ack, and for the close (default 30000)
+  --timeout-ms <ms>    a client gives up waiting (for an ack, for the close) once no client of the
+                       run has got an ack for this long (default 30000)
   -h, --help           this help
 
 Example, in two terminals:
@@ -169,7 +170,8 @@ export async function clientCommand(args: string[], io: ClientIo = { out: proces
   } finally {
     live?.stop();
   }
-  const totalMs = Date.now() - startedAt;
+  // until the last connection ended, not until we finished our bookkeeping (close classification)
+  const totalMs = Math.max(...traces.map((t) => t.endedAt ?? Date.now() - startedAt));
   if (traces.every((t) => t.end === 'no-connect')) {
     io.err.write(`${connectFailureLine(traces, run)}\n`);
     return 2;
