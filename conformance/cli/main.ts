@@ -1,4 +1,5 @@
 import { stopAllTargets, LaunchError } from '../harness/launcher';
+import { benchCommand } from './bench';
 import { checkCommand } from './check';
 import { clientCommand } from './client';
 import { listCommand } from './list';
@@ -14,6 +15,7 @@ Commands:
   serve     run a reference server in the foreground
   client    N concurrent clients × M messages against host:port, with a live timeline
   list      the models and the cases, with ids, levels and what each checks
+  bench     throughput and latency under closed-loop load; --all compares every reference server
   help      this help
 
 Run "server-models <command> --help" for the options of a command.`;
@@ -31,6 +33,8 @@ async function main(argv: string[]): Promise<number> {
       return clientCommand(rest);
     case 'list':
       return listCommand(rest);
+    case 'bench':
+      return benchCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -1,0 +1,54 @@
+import { C10kResult } from './c10k';
+import { LoadResult } from './load-generator';
+
+/** One connection level of one implementation. */
+export interface BenchLevel {
+  connections: number;
+  result?: LoadResult;
+  /** why this level has no result (not run, or the server could not take it) */
+  skipped?: string;
+  /** resident memory of the server's tree after the level */
+  rssBytes?: number;
+}
+
+export interface BenchImplementation {
+  name: string;
+  cmd: string;
+  /** a yardstick, not a reference server (the minimal C epoll server) */
+  baseline?: boolean;
+  error?: string;
+  levels: BenchLevel[];
+  c10k?: C10kResult | { skipped: string };
+}
+
+/** Our load generator against the minimal C closed-loop client, on the same server and load. */
+export interface GeneratorCheck {
+  server: string;
+  connections: number;
+  generatorMsgsPerSec: number;
+  cClientMsgsPerSec: number;
+  ratio: number;
+}
+
+export interface BenchRatio {
+  label: string;
+  numerator: string;
+  denominator: string;
+  connections: number;
+  value: number;
+  goal: number;
+}
+
+/** Everything one `bench` run measured: what its JSON and HTML are made from. */
+export interface BenchReport {
+  tool: 'server-models bench';
+  version: string;
+  startedAt: string;
+  durationMs: number;
+  machine: { cpus: number; cpuModel: string; node: string; kernel: string };
+  settings: { connections: number[]; durationMs: number; warmupMs: number; pipeline: number; threads: number; c10k?: number };
+  fdNote: string;
+  implementations: BenchImplementation[];
+  generatorCheck?: GeneratorCheck;
+  ratios: BenchRatio[];
+}
