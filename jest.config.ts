@@ -5,7 +5,7 @@ const config: Config = {
   testEnvironment: 'node',
   roots: ['<rootDir>/conformance', '<rootDir>/servers', '<rootDir>/fixtures'],
   testMatch: ['**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/fixtures/example-project/'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/fixtures/example-project/', '/fixtures/kill-scenarios/'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   // Suites start real servers; two workers on a 2-core machine, and generous per-test time.
   maxWorkers: 2,

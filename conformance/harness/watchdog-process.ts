@@ -2,8 +2,10 @@
  * The watchdog: a detached process, one per kit process, that kills every server the kit started
  * when the kit dies without tearing down (SIGINT to Jest, SIGKILL of Jest's main process, a crash).
  * It fires on EOF of its stdin (a pipe from the kit process) or when a watched pid disappears.
- * Usage: node watchdog-process.js <run-marker> <watched-pid>...
+ * Usage: node watchdog-process.js <run-marker> <kit-pid> [<jest-main-pid>]
  * stdin lines: `track <sid>` / `untrack <sid>` (session ids of launched targets).
+ * When Jest's main process dies, the kit process (a Jest worker) is orphaned: it can never report a
+ * result, and a test waiting for ever would keep it alive for ever, so it is ended too.
  */
 import { killMarkedRun } from './reaper';
 
@@ -11,11 +13,38 @@ const [marker, ...watched] = process.argv.slice(2);
 const sessions = new Set<number>();
 let firing = false;
 
-function fire(): void {
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function fire(orphanedWorker?: number): void {
   if (firing) return;
   firing = true;
   killMarkedRun(marker, [...sessions]);
+  if (orphanedWorker !== undefined) endOrphanedWorker(orphanedWorker);
   process.exit(0);
+}
+
+/** SIGTERM, then SIGKILL if it is still there after a second. */
+function endOrphanedWorker(pid: number): void {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 20 && alive(pid); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  if (alive(pid)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
 }
 
 if (!marker) process.exit(2);
@@ -32,18 +61,13 @@ process.stdin.on('data', (chunk: string) => {
     if (verb === 'untrack') sessions.delete(sid);
   }
 });
-process.stdin.on('end', fire);
-process.stdin.on('close', fire);
-process.stdin.on('error', fire);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, fire);
+process.stdin.on('end', () => fire());
+process.stdin.on('close', () => fire());
+process.stdin.on('error', () => fire());
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => fire());
 
-const watchedPids = watched.map(Number).filter((p) => p > 1);
+const [kitPid, jestMainPid] = watched.map(Number);
 setInterval(() => {
-  for (const pid of watchedPids) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      fire();
-    }
-  }
+  if (!alive(kitPid)) fire();
+  else if (jestMainPid > 1 && !alive(jestMainPid)) fire(kitPid);
 }, 150);
