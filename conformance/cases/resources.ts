@@ -4,6 +4,7 @@ import { childrenOf, describeProcess, describeSocket, MIB, sampleTree, TreeSampl
 import { CaseContext, ConformanceCase, check } from './types';
 import { describeReceived } from './evidence';
 import { runSessions, sessionMix } from './session-mix';
+import { streamWithoutEtx } from './memory-pressure';
 
 /** Clock ticks per second of /proc/<pid>/stat CPU times (USER_HZ, 100 on Linux). */
 const USER_HZ = 100;
@@ -185,26 +186,12 @@ export const resourceCases: ConformanceCase[] = [
       await c.send('first a short one');
       check(await c.waitForAcks(1, ctx.deadlines.ack(1)), 'the short message acked', describeReceived(c));
       const baseline = await stableBaseline(ctx, (s) => s.rssBytes);
-      let peak = baseline;
-      const sampler = setInterval(() => (peak = Math.max(peak, sampleTree(ctx.server).rssBytes)), 20);
-      try {
-        const chunk = Buffer.alloc(64 * 1024, 'x');
-        const deadline = Date.now() + ctx.deadlines.ack(1) + ctx.deadlines.slack() * 5;
-        let sent = 0;
-        while (sent < 16 * MIB && c.ending === undefined && !c.socket.destroyed && Date.now() < deadline) {
-          await Promise.race([c.write(chunk), pollUntil(() => c.ending !== undefined, ctx.deadlines.slack())]);
-          sent += chunk.length;
-        }
-        const ending = await c.waitForClose(ctx.deadlines.close());
-        peak = Math.max(peak, sampleTree(ctx.server).rssBytes);
-        const growth = peak - baseline;
-        check(ending.kind !== 'open', 'the connection closed by the server', `still open after ${(sent / MIB).toFixed(1)} MiB`, { peakGrowthMiB: (growth / MIB).toFixed(1) });
-        check(growth < 16 * MIB, 'resident memory of the tree to grow by less than 16 MiB', `${(growth / MIB).toFixed(1)} MiB`,
-          { baselineMiB: (baseline / MIB).toFixed(1), peakMiB: (peak / MIB).toFixed(1), sentMiB: (sent / MIB).toFixed(1) });
-        return { message: `closed after ${(sent / MIB).toFixed(2)} MiB sent; memory grew ${(growth / MIB).toFixed(1)} MiB` };
-      } finally {
-        clearInterval(sampler);
-      }
+      const { sent, peak, ending } = await streamWithoutEtx(ctx.server, ctx.deadlines, c);
+      const growth = Math.max(peak, baseline) - baseline;
+      check(ending.kind !== 'open', 'the connection closed by the server', `still open after ${(sent / MIB).toFixed(1)} MiB`, { peakGrowthMiB: (growth / MIB).toFixed(1) });
+      check(growth < 16 * MIB, 'resident memory of the tree to grow by less than 16 MiB', `${(growth / MIB).toFixed(1)} MiB`,
+        { baselineMiB: (baseline / MIB).toFixed(1), peakMiB: (peak / MIB).toFixed(1), sentMiB: (sent / MIB).toFixed(1) });
+      return { message: `closed after ${(sent / MIB).toFixed(2)} MiB sent; memory grew ${(growth / MIB).toFixed(1)} MiB` };
     },
   },
 ];

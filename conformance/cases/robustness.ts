@@ -6,6 +6,7 @@ import { crowdsAreHeavy } from '../harness/models';
 import { ConformanceCase, check } from './types';
 import { clientEvidence, describeReceived } from './evidence';
 import { expectStillServing } from './close';
+import { floodWithoutReading } from './memory-pressure';
 
 const onlyUnbounded = (t: Target): string | undefined =>
   t.limit === 'unbounded' ? undefined : `bounded model (limit ${t.limit}): a client may legitimately wait for a slot`;
@@ -30,18 +31,8 @@ export const robustnessCases: ConformanceCase[] = [
       await flooder.send('about to flood');
       check(await flooder.waitForAcks(1, ctx.deadlines.ack(1)), 'the flooder served once first', describeReceived(flooder));
       const baseline = sampleTree(ctx.server).rssBytes;
-      flooder.stopReading();
-      const burst = Buffer.concat(Array.from({ length: 8192 }, () => frame('flood'))); // 8192 messages per write
-      const until = Date.now() + ctx.deadlines.slack() * 3;
-      let written = 0;
-      let peak = baseline;
-      // Flood until the server stops taking our bytes (its backpressure) or the time is up.
-      while (Date.now() < until && flooder.ending === undefined) {
-        const flushed = await Promise.race([flooder.write(burst).then(() => true), pollUntil(() => false, 500).then(() => false)]);
-        if (!flushed) break;
-        written += burst.length;
-        peak = Math.max(peak, sampleTree(ctx.server).rssBytes);
-      }
+      const { written, peak: floodPeak } = await floodWithoutReading(ctx.server, ctx.deadlines, flooder);
+      let peak = Math.max(baseline, floodPeak);
       const sentAt = Date.now();
       await other.send('am I still served?');
       const served = await other.waitForAcks(2, ctx.deadlines.ack(1));

@@ -1,0 +1,62 @@
+import { frame, Ending, ProtocolClient } from '../harness/client';
+import { Deadlines, pollUntil } from '../harness/deadlines';
+import { LaunchedTarget } from '../harness/launcher';
+import { MIB, sampleTree } from '../harness/tree-probe';
+
+/** The two ways a client can push a server's memory: shared by the cases and the memory stress test. */
+
+export interface StreamResult {
+  /** bytes written before the server closed (or the limit or deadline was reached) */
+  sent: number;
+  /** highest resident memory of the tree seen meanwhile, in bytes */
+  peak: number;
+  ending: Ending;
+}
+
+/**
+ * Writes up to `limit` bytes (16 MiB) with no ETX in them, sampling the tree's resident memory every
+ * 20 ms, and waits for the server to close: a server must bound what it buffers for one message.
+ */
+export async function streamWithoutEtx(server: LaunchedTarget, d: Deadlines, client: ProtocolClient, limit = 16 * MIB): Promise<StreamResult> {
+  let peak = sampleTree(server).rssBytes;
+  const sampler = setInterval(() => (peak = Math.max(peak, sampleTree(server).rssBytes)), 20);
+  try {
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    const deadline = Date.now() + d.ack(1) + d.slack() * 5;
+    let sent = 0;
+    while (sent < limit && client.ending === undefined && !client.socket.destroyed && Date.now() < deadline) {
+      await Promise.race([client.write(chunk), pollUntil(() => client.ending !== undefined, d.slack())]);
+      sent += chunk.length;
+    }
+    const ending = await client.waitForClose(d.close());
+    peak = Math.max(peak, sampleTree(server).rssBytes);
+    return { sent, peak, ending };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+export interface FloodResult {
+  /** bytes the server took before its backpressure stopped us (or the time was up) */
+  written: number;
+  peak: number;
+}
+
+/**
+ * Stops reading on `flooder` and writes messages (8192 per write) until the server stops taking them
+ * (its backpressure) or about three slack periods pass; returns the bytes written and the RSS peak.
+ */
+export async function floodWithoutReading(server: LaunchedTarget, d: Deadlines, flooder: ProtocolClient): Promise<FloodResult> {
+  let peak = sampleTree(server).rssBytes;
+  flooder.stopReading();
+  const burst = Buffer.concat(Array.from({ length: 8192 }, () => frame('flood')));
+  const until = Date.now() + d.slack() * 3;
+  let written = 0;
+  while (Date.now() < until && flooder.ending === undefined) {
+    const flushed = await Promise.race([flooder.write(burst).then(() => true), pollUntil(() => false, 500).then(() => false)]);
+    if (!flushed) break;
+    written += burst.length;
+    peak = Math.max(peak, sampleTree(server).rssBytes);
+  }
+  return { written, peak };
+}
