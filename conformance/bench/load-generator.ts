@@ -99,6 +99,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     let acks = 0;
     let errors = 0;
     let measuredMs = 0;
+    // Each thread ends its own warm-up, so windows may differ a little: rates are summed per thread.
+    let msgsPerSec = 0;
     let firstError: string | undefined;
     for (const r of results) {
       if (r.type !== 'done') continue;
@@ -106,6 +108,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       errors += r.errors;
       firstError ??= r.firstError;
       measuredMs = Math.max(measuredMs, r.measuredMs);
+      if (r.measuredMs > 0) msgsPerSec += (r.acks * 1000) / r.measuredMs;
       merged.add(hdr.decodeFromCompressedBase64(r.histogram));
     }
     return {
@@ -114,7 +117,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       threads: workers.length,
       acks,
       measuredMs,
-      msgsPerSec: measuredMs > 0 ? (acks * 1000) / measuredMs : 0,
+      msgsPerSec,
       latencyUs: {
         p50: merged.getValueAtPercentile(50),
         p90: merged.getValueAtPercentile(90),

@@ -12,9 +12,12 @@ const config = workerData as LoadWorkerConfig;
 const port = parentPort;
 if (!port) throw new Error('load-worker must run in a worker thread');
 const MESSAGE = Buffer.from('x\u0003');
+const WARMUP_EXTENSION_MS = 15_000;
 const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
 
 let measuring = false;
+let started = 0;
+let lastStartAt = 0;
 let stopped = false;
 let acks = 0;
 let errors = 0;
@@ -26,6 +29,8 @@ function post(message: WorkerToMain): void {
 
 interface Flow {
   socket: Socket;
+  /** has had at least one ack (its session has really started: a process or thread may be behind it) */
+  started: boolean;
   /** send times (performance.now()) of messages not yet acked, oldest first */
   inFlight: number[];
   /** bytes of an ack received so far (acks may arrive split) */
@@ -40,6 +45,11 @@ function send(flow: Flow): void {
 function onData(flow: Flow, chunk: Buffer): void {
   let bytes = flow.partial + chunk.length;
   const now = performance.now();
+  if (bytes >= 3 && !flow.started) {
+    flow.started = true;
+    started++;
+    lastStartAt = now;
+  }
   while (bytes >= 3) {
     bytes -= 3;
     const sentAt = flow.inFlight.shift();
@@ -55,7 +65,7 @@ function onData(flow: Flow, chunk: Buffer): void {
 function open(): Promise<Flow> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: config.host, port: config.port, noDelay: true });
-    const flow: Flow = { socket, inFlight: [], partial: 0 };
+    const flow: Flow = { socket, started: false, inFlight: [], partial: 0 };
     const timer = setTimeout(() => socket.destroy(new Error(`connect timed out after ${config.connectTimeoutMs} ms`)), config.connectTimeoutMs);
     socket.once('connect', () => {
       clearTimeout(timer);
@@ -95,21 +105,29 @@ async function main(): Promise<void> {
   }
   post({ type: 'connected', connections: flows.length });
   port?.once('message', (go: GoMessage) => {
+    const begin = performance.now();
+    lastStartAt = begin;
     for (const f of flows) for (let k = 0; k < config.pipeline; k++) send(f);
-    let measureStart = 0;
-    setTimeout(() => {
-      measuring = true;
-      measureStart = performance.now();
-    }, go.warmupMs);
     const progress = setInterval(() => post({ type: 'progress', acks }), 250);
-    setTimeout(() => {
+    const finish = (measureStart: number): void => {
       measuring = false;
       stopped = true;
       const measuredMs = performance.now() - measureStart;
       clearInterval(progress);
       for (const f of flows) f.socket.destroy();
       post({ type: 'done', acks, errors, firstError, measuredMs, histogram: hdr.encodeIntoCompressedBase64(histogram) });
-    }, go.warmupMs + go.measureMs);
+    };
+    // Warm-up lasts at least warmupMs, and then until every connection has had its first ack (a
+    // server that starts a process per connection needs the time) or first acks stop coming for a
+    // second (a bounded model leaves the rest waiting), at most WARMUP_EXTENSION_MS more.
+    const warm = setInterval(() => {
+      const now = performance.now();
+      const settled = started === flows.length || now - lastStartAt >= 1000 || now - begin >= go.warmupMs + WARMUP_EXTENSION_MS;
+      if (now - begin < go.warmupMs || !settled) return;
+      clearInterval(warm);
+      measuring = true;
+      setTimeout(() => finish(now), go.measureMs);
+    }, 20);
   });
 }
 

@@ -27,7 +27,9 @@ describe('bench: load generator', () => {
     expect(r.errors).toBe(0);
     expect(r.threads).toBe(2);
     expect(r.acks).toBeGreaterThan(100);
-    expect(r.msgsPerSec).toBeCloseTo((r.acks * 1000) / r.measuredMs, 5);
+    // per-thread rates, summed: close to all acks over the longest window
+    expect(r.msgsPerSec).toBeGreaterThanOrEqual((r.acks * 1000) / r.measuredMs);
+    expect(r.msgsPerSec).toBeLessThan((r.acks * 1000 * 1.5) / r.measuredMs);
     expect(r.latencyUs.p50).toBeLessThanOrEqual(r.latencyUs.p99);
     expect(r.latencyUs.p99).toBeLessThanOrEqual(r.latencyUs.p999);
     expect(r.latencyUs.p999).toBeLessThanOrEqual(r.latencyUs.max);
