@@ -1,6 +1,5 @@
 import { cpus, release } from 'node:os';
-import { resolveMultiplier } from '../harness/deadlines';
-import { makeDeadlines } from '../harness/deadlines';
+import { makeDeadlines, resolveMultiplier } from '../harness/deadlines';
 import { launchTarget } from '../harness/launcher';
 import { isModel, MODELS } from '../harness/models';
 import { resolveTarget, Target, TargetError } from '../harness/target';
@@ -14,8 +13,7 @@ import { renderBenchHtml } from '../reports/bench-html';
 import { kitVersion } from './run-targets';
 import { ProgressLine } from './progress';
 import { intFlag, parseFlags, UsageError } from './usage';
-import { writeFileSync, mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { writeReportFile } from './write-reports';
 
 export const BENCH_HELP = `Usage: server-models bench --cmd "<command>" [options]
        server-models bench --all [options]
@@ -153,13 +151,6 @@ async function checkGenerator(settings: BenchSettings, progress: ProgressLine): 
   }
 }
 
-function writeOut(file: string, text: string): string {
-  const path = resolve(file);
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, text);
-  return path;
-}
-
 /** `server-models bench`: returns the exit code. */
 export async function benchCommand(args: string[]): Promise<number> {
   const { values } = parseFlags(args, {
@@ -267,7 +258,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     generatorCheck,
     ratios,
   };
-  if (values.json) progress.print(`report json: ${writeOut(values.json, `${JSON.stringify(report, null, 2)}\n`)}`);
-  if (values.html) progress.print(`report html: ${writeOut(values.html, renderBenchHtml(report))}`);
+  if (values.json) progress.print(`report json: ${writeReportFile(values.json, `${JSON.stringify(report, null, 2)}\n`)}`);
+  if (values.html) progress.print(`report html: ${writeReportFile(values.html, renderBenchHtml(report))}`);
   return implementations.some((i) => i.error !== undefined) ? 2 : 0;
 }

@@ -11,7 +11,8 @@ export interface ReportFiles {
   html?: string;
 }
 
-function write(file: string, text: string): string {
+/** Writes one report file (creating its directory); returns its absolute path. */
+export function writeReportFile(file: string, text: string): string {
   const path = resolve(file);
   try {
     mkdirSync(dirname(path), { recursive: true });
@@ -28,9 +29,9 @@ export function writeReports(report: RunReport, files: ReportFiles, strict: bool
   if (files.json) {
     // `cases` (every result, flat, tagged with its implementation) is the stable shape scripts read.
     const cases = report.implementations.flatMap((i) => i.cases.map((c) => ({ implementation: i.name, ...c })));
-    written.push(`json: ${write(files.json, `${JSON.stringify({ ...report, strict, cases }, null, 2)}\n`)}`);
+    written.push(`json: ${writeReportFile(files.json, `${JSON.stringify({ ...report, strict, cases }, null, 2)}\n`)}`);
   }
-  if (files.junit) written.push(`junit: ${write(files.junit, renderJunit(report, strict))}`);
-  if (files.html) written.push(`html: ${write(files.html, renderHtmlReport(report))}`);
+  if (files.junit) written.push(`junit: ${writeReportFile(files.junit, renderJunit(report, strict))}`);
+  if (files.html) written.push(`html: ${writeReportFile(files.html, renderHtmlReport(report))}`);
   return written;
 }
