@@ -1,4 +1,4 @@
-import { allCases } from '../cases';
+import { selectCases } from './case-selection';
 import { CaseResult } from '../cases/types';
 import { resolveMultiplier } from '../harness/deadlines';
 import { resolveTarget } from '../harness/target';
@@ -10,8 +10,8 @@ import { runTargets } from './run-targets';
 import { intFlag, parseFlags, UsageError } from './usage';
 import { writeReports } from './write-reports';
 
-export const MATRIX_HELP = `Usage: server-models matrix [--delay-ms D] [--lang ts|c] [--timeout-multiplier X]
-                            [--json FILE] [--junit FILE] [--html FILE]
+export const MATRIX_HELP = `Usage: server-models matrix [--delay-ms D] [--lang ts|c] [--only GLOB] [--skip GLOB]
+                            [--timeout-multiplier X] [--json FILE] [--junit FILE] [--html FILE]
 
 Checks every built reference server and prints a matrix of implementation × case area; each cell is
 passed/applicable cases, with ✗ for failed MUST cases and ~ for SHOULD cases missed.
@@ -35,6 +35,8 @@ export async function matrixCommand(args: string[]): Promise<number> {
   const { values } = parseFlags(args, {
     'delay-ms': { type: 'string' },
     lang: { type: 'string' },
+    only: { type: 'string', multiple: true },
+    skip: { type: 'string', multiple: true },
     json: { type: 'string' },
     junit: { type: 'string' },
     html: { type: 'string' },
@@ -53,6 +55,7 @@ export async function matrixCommand(args: string[]): Promise<number> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  const cases = selectCases(values.only, values.skip);
   const color = useColor();
   const progress = new ProgressLine();
   const specs = referenceTargets(delayMs).filter((s) => values.lang === undefined || s.name.startsWith(`${values.lang}/`));
@@ -60,7 +63,7 @@ export async function matrixCommand(args: string[]): Promise<number> {
   const report = await runTargets(
     specs.filter((s) => s.available).map((s) => resolveTarget(s)),
     {
-      cases: allCases,
+      cases,
       multiplier,
       onTargetStart: (t) => progress.print(`── ${t.name}`),
       onCaseStart: (t, c, index, total) => progress.show(`   ${index}/${total} ${c.id} …`),
@@ -71,7 +74,7 @@ export async function matrixCommand(args: string[]): Promise<number> {
     },
   );
 
-  const areas = [...new Set(allCases.map((c) => areaOf(c.id)))];
+  const areas = [...new Set(cases.map((c) => areaOf(c.id)))];
   const header = `${'implementation'.padEnd(24)}${areas.map((a) => a.padEnd(12)).join('')}measured limit`;
   process.stdout.write(`\n${header}\n${'─'.repeat(header.length)}\n`);
   for (const impl of report.implementations) {

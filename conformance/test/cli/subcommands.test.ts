@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { allCases } from '../../cases';
 import { packageRoot } from '../../harness/paths';
-import { MODELS } from '../../harness/models';
+import { MODELS, REFERENCE_MODELS } from '../../harness/models';
 import { referenceServerPath } from '../../reference';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { cli, leftBehindBy } from './run-cli';
 
 const bin = `${JSON.stringify(process.execPath)} ${JSON.stringify(join(packageRoot(), 'bin', 'server-models.js'))}`;
@@ -34,6 +35,20 @@ describe('server-models list', () => {
     const json = JSON.parse(r.stdout) as { cases: { id: string; level: string; models: string[] }[] };
     expect(json.cases.map((c) => c.id)).toEqual(allCases.map((c) => c.id));
     expect(json.cases.find((c) => c.id === 'lifecycle.worker-respawn')?.models).toEqual(['prefork', 'master-worker']);
+  });
+});
+
+describe('server-models matrix', () => {
+  test('every TypeScript reference server, one case: the matrix, and an HTML report naming each', async () => {
+    const html = join(mkdtempSync(join(tmpdir(), 'sm-matrix-')), 'matrix.html');
+    const r = await cli('matrix', '--lang', 'ts', '--only', 'protocol.ack.single', '--html', html);
+    expect(r.code).toBe(0);
+    const page = readFileSync(html, 'utf8');
+    for (const model of REFERENCE_MODELS) {
+      expect(r.stdout).toMatch(new RegExp(`^ts/${model} +1/1 `, 'm'));
+      expect(page).toContain(`data-implementation="ts/${model}"`);
+    }
+    expect(r.stdout).toMatch(/6 implementations checked .* 0 with a failing MUST case/);
   });
 });
 
