@@ -55,10 +55,11 @@ export async function serveCommand(args: string[]): Promise<number> {
   const argv = PASSED_THROUGH.flatMap((f) => (values[f] !== undefined ? [`--${f}`, String(values[f])] : []));
   const [command, commandArgs] = lang === 'ts' ? [process.execPath, [file, ...argv]] : [file, argv];
   const child = spawn(command, commandArgs, { stdio: 'inherit' });
-  // Ctrl-C reaches the whole foreground group already; a SIGTERM sent to us alone is passed on.
+  // A signal sent to us alone (a process manager, kill) is passed on. Ctrl-C reaches the server from
+  // the terminal too; the servers drain once, whatever the number of signals.
   const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
   process.removeAllListeners('SIGINT').removeAllListeners('SIGTERM');
-  process.on('SIGINT', () => undefined).on('SIGTERM', forward('SIGTERM'));
+  process.on('SIGINT', forward('SIGINT')).on('SIGTERM', forward('SIGTERM'));
   return new Promise((resolve) => {
     child.on('error', (err) => {
       process.stderr.write(`server-models: cannot start ${file}: ${err.message}\n`);

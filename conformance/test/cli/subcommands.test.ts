@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { pollUntil } from '../../harness/deadlines';
+import { listProcesses } from '../../harness/procfs';
 import { allCases } from '../../cases';
 import { packageRoot } from '../../harness/paths';
 import { MODELS, REFERENCE_MODELS } from '../../harness/models';
@@ -63,6 +66,30 @@ describe('server-models serve', () => {
     expect(r.code).toBe(0);
     expect(leftBehindBy(r.pid)).toEqual([]);
   });
+  test.each(['SIGINT', 'SIGTERM'] as const)('%s to serve alone stops the server it runs, exit 0', async (sig) => {
+    const serve = spawn(process.execPath, [join(packageRoot(), 'bin', 'server-models.js'), 'serve', 'event-loop', '--port', '0', '--delay-ms', '0'], {
+      detached: true, // its own group: the signal goes to serve alone, and cleanup can take the group
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      let out = '';
+      serve.stdout.on('data', (d) => (out += d));
+      expect(await pollUntil(() => out.includes('listening on'), 10_000)).toBe(true);
+      const server = listProcesses().find((p) => p.ppid === serve.pid);
+      expect(server).toBeDefined();
+      const exited = new Promise<number | null>((resolve) => serve.on('exit', (code) => resolve(code)));
+      serve.kill(sig);
+      expect(await exited).toBe(0);
+      expect(await pollUntil(() => !listProcesses().some((p) => p.pid === server?.pid && p.state !== 'Z'), 5000)).toBe(true);
+    } finally {
+      try {
+        process.kill(-(serve.pid as number), 'SIGKILL');
+      } catch {
+        // already gone, as it should be
+      }
+    }
+  });
+
   test('a model without a reference server, or none: exit 2 with one line', async () => {
     for (const args of [['serve'], ['serve', 'thread-per-connection'], ['serve', 'prefork', '--lang', 'go']]) {
       const r = await cli(...args);
