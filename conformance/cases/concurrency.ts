@@ -38,10 +38,7 @@ export async function holdSessions(ctx: CaseContext): Promise<HeldSessions> {
   const firstAck = ctx.deadlines.firstAck(n);
   await pollUntil(() => servedCount() > 0, firstAck);
   const quiet = ctx.deadlines.ack(2);
-  await Promise.race([
-    waitUntilSettled(servedCount, quiet, firstAck),
-    pollUntil(() => servedCount() === n, firstAck + quiet),
-  ]);
+  await waitUntilSettled(servedCount, quiet, firstAck, 10, () => servedCount() === n);
   const served = clients.filter((c) => c.acks > 0);
   return { clients, served, waiting: clients.filter((c) => c.acks === 0) };
 }

@@ -5,6 +5,17 @@ import { MIB, sampleTree } from '../harness/tree-probe';
 
 /** The two ways a client can push a server's memory: shared by the cases and the memory stress test. */
 
+/**
+ * Writes and waits until the bytes are flushed to the kernel, the connection ends, or `ms` pass;
+ * true when flushed. Polls instead of racing a timer, so nothing is left ticking afterwards.
+ */
+async function writeWithin(client: ProtocolClient, bytes: Buffer, ms: number): Promise<boolean> {
+  let flushed = false;
+  client.write(bytes).then(() => (flushed = true), () => undefined);
+  await pollUntil(() => flushed || client.ending !== undefined, ms);
+  return flushed;
+}
+
 export interface StreamResult {
   /** bytes written before the server closed (or the limit or deadline was reached) */
   sent: number;
@@ -25,7 +36,7 @@ export async function streamWithoutEtx(server: LaunchedTarget, d: Deadlines, cli
     const deadline = Date.now() + d.ack(1) + d.slack() * 5;
     let sent = 0;
     while (sent < limit && client.ending === undefined && !client.socket.destroyed && Date.now() < deadline) {
-      await Promise.race([client.write(chunk), pollUntil(() => client.ending !== undefined, d.slack())]);
+      await writeWithin(client, chunk, d.slack());
       sent += chunk.length;
     }
     const ending = await client.waitForClose(d.close());
@@ -53,7 +64,7 @@ export async function floodWithoutReading(server: LaunchedTarget, d: Deadlines, 
   const until = Date.now() + d.slack() * 3;
   let written = 0;
   while (Date.now() < until && flooder.ending === undefined) {
-    const flushed = await Promise.race([flooder.write(burst).then(() => true), pollUntil(() => false, 500).then(() => false)]);
+    const flushed = await writeWithin(flooder, burst, 500);
     if (!flushed) break;
     written += burst.length;
     peak = Math.max(peak, sampleTree(server).rssBytes);

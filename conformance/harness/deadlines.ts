@@ -81,6 +81,8 @@ export async function waitUntilSettled<T>(
   quietMs: number,
   capMs: number,
   intervalMs = 10,
+  /** ends the wait at once when it holds (e.g. everybody served already) */
+  done: () => boolean = () => false,
 ): Promise<T> {
   const start = Date.now();
   let last = read();
@@ -92,7 +94,7 @@ export async function waitUntilSettled<T>(
       last = value;
       lastChange = now;
     }
-    return now - lastChange >= quietMs || now - start >= capMs;
+    return done() || now - lastChange >= quietMs || now - start >= capMs;
   }, capMs + quietMs, intervalMs);
   return last;
 }
