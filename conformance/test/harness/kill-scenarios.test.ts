@@ -26,8 +26,12 @@ interface InnerRun {
 
 function runInnerJest(scenario: 'pass' | 'fail' | 'hang'): InnerRun {
   const marker = randomBytes(6).toString('hex');
-  const ready = join(mkdtempSync(join(tmpdir(), 'sm-kill-')), 'ready');
-  const child = spawn(process.execPath, [join(root, 'node_modules', 'jest', 'bin', 'jest.js'), '--config', join(root, 'fixtures', 'kill-scenarios', 'jest.config.js')], {
+  const dir = mkdtempSync(join(tmpdir(), 'sm-kill-'));
+  const ready = join(dir, 'ready');
+  // A cache of its own: with timings of earlier fast runs Jest would run both files in band, one
+  // after the other, and the first one's endless wait would keep the second from ever starting.
+  const jestArgs = ['--config', join(root, 'fixtures', 'kill-scenarios', 'jest.config.js'), '--cacheDirectory', join(dir, 'jest-cache')];
+  const child = spawn(process.execPath, [join(root, 'node_modules', 'jest', 'bin', 'jest.js'), ...jestArgs], {
     cwd: root,
     env: { ...process.env, [MARKER]: marker, SM_SCENARIO: scenario, SM_SCENARIO_READY: ready, NO_COLOR: '1' },
     // its own process group, so "Ctrl-C" can go to Jest's whole group and nowhere else
