@@ -26,6 +26,12 @@ export interface Deadlines {
 
 /** Base slack for scheduling noise, before the multiplier. */
 export const BASE_SLACK_MS = 1000;
+/**
+ * Base allowance for an answer that is owed (an ack, a close) beyond the work it takes. Twice the
+ * slack: a loaded 2-core machine can stall a server for over a second, and waiting longer costs a
+ * correct server nothing (the wait ends with the answer); only missing answers wait it out.
+ */
+export const BASE_ANSWER_SLACK_MS = 2 * BASE_SLACK_MS;
 /** Base allowance for a server to start listening, before the multiplier. */
 export const BASE_READY_MS = 10_000;
 
@@ -34,9 +40,9 @@ export function makeDeadlines(delayMs: number, multiplier: number): Deadlines {
   return {
     delayMs,
     multiplier,
-    ack: (messages = 1) => scale(messages * delayMs + BASE_SLACK_MS),
+    ack: (messages = 1) => scale(messages * delayMs + BASE_ANSWER_SLACK_MS),
     firstAck: (sessions: number) => scale(delayMs + BASE_SLACK_MS * (1 + Math.ceil(sessions / 8))),
-    close: () => scale(delayMs + BASE_SLACK_MS),
+    close: () => scale(delayMs + BASE_ANSWER_SLACK_MS),
     quiet: () => scale(Math.max(delayMs * 1.5, 300)),
     slack: () => scale(BASE_SLACK_MS),
     ready: () => scale(BASE_READY_MS),

@@ -41,7 +41,8 @@ function describe(p: { pid: number; comm: string; state: string }): string {
 function runJest(root: string, jestArgs: string[], env: NodeJS.ProcessEnv, logFile: string): Promise<number | null> {
   const log = openSync(logFile, 'w');
   const jestBin = join(root, 'node_modules', 'jest', 'bin', 'jest.js');
-  const child = spawn(process.execPath, [jestBin, ...jestArgs], { cwd: root, env, stdio: ['ignore', log, log] });
+  // Its own process group, so an interrupted soak can stop Jest the way Ctrl-C does: the whole group.
+  const child = spawn(process.execPath, [jestBin, ...jestArgs], { cwd: root, env, stdio: ['ignore', log, log], detached: true });
   current = child;
   return new Promise((done) => {
     child.on('exit', (code) => {
@@ -144,8 +145,14 @@ async function main(argv: string[]): Promise<number> {
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
     stopHogs();
-    // Jest's own watchdog tears its servers down once Jest dies.
-    current?.kill(sig);
+    // Ctrl-C for Jest's whole group; the kit's watchdog tears down the servers its tests started.
+    if (current?.pid) {
+      try {
+        process.kill(-current.pid, 'SIGINT');
+      } catch {
+        // already gone
+      }
+    }
     process.stderr.write(`\nsoak: interrupted\n`);
     process.exit(130);
   });

@@ -1,12 +1,12 @@
 import FakeTimers from '@sinonjs/fake-timers';
-import { makeDeadlines, pollUntil, resolveMultiplier, waitUntilSettled, BASE_SLACK_MS } from '../../harness/deadlines';
+import { makeDeadlines, pollUntil, resolveMultiplier, waitUntilSettled, BASE_ANSWER_SLACK_MS } from '../../harness/deadlines';
 
 describe('makeDeadlines', () => {
   test('derive from the declared delay and scale with the multiplier', () => {
     const d1 = makeDeadlines(200, 1);
     const d3 = makeDeadlines(200, 3);
-    expect(d1.ack(1)).toBe(200 + BASE_SLACK_MS);
-    expect(d1.ack(5)).toBe(5 * 200 + BASE_SLACK_MS);
+    expect(d1.ack(1)).toBe(200 + BASE_ANSWER_SLACK_MS);
+    expect(d1.ack(5)).toBe(5 * 200 + BASE_ANSWER_SLACK_MS);
     expect(d3.ack(5)).toBe(3 * d1.ack(5));
     expect(d3.close()).toBe(3 * d1.close());
     expect(d3.ready()).toBe(3 * d1.ready());
