@@ -8,6 +8,8 @@ export interface ExpectedSession {
   goodbye: boolean;
   /** a message before goodbye holds a byte ≥ 0x80: the server may ack it or close (robustness.non-ascii) */
   nonAscii: boolean;
+  /** acks owed for the messages before the first one with a byte ≥ 0x80 (all of them when none has) */
+  acksBeforeNonAscii: number;
   /**
    * bytes follow the goodbye: the client kept talking after it said goodbye, and a server that has
    * closed answers bytes arriving on a closed socket with RST, as TCP does; FIN or RST are both right
@@ -22,14 +24,18 @@ const GOODBYE = Buffer.from('goodbye');
 export function expectSession(stream: Buffer): ExpectedSession {
   let acks = 0;
   let nonAscii = false;
+  let acksBeforeNonAscii = -1;
   let start = 0;
   for (let i = 0; i < stream.length; i++) {
     if (stream[i] !== ETX) continue;
     const message = stream.subarray(start, i);
     start = i + 1;
-    if (message.equals(GOODBYE)) return { acks, goodbye: true, nonAscii, bytesAfterGoodbye: i + 1 < stream.length };
-    if (message.some((b) => b >= 0x80)) nonAscii = true;
+    if (message.equals(GOODBYE)) return { acks, goodbye: true, nonAscii, acksBeforeNonAscii: nonAscii ? acksBeforeNonAscii : acks, bytesAfterGoodbye: i + 1 < stream.length };
+    if (!nonAscii && message.some((b) => b >= 0x80)) {
+      nonAscii = true;
+      acksBeforeNonAscii = acks;
+    }
     acks++;
   }
-  return { acks, goodbye: false, nonAscii, bytesAfterGoodbye: false };
+  return { acks, goodbye: false, nonAscii, acksBeforeNonAscii: nonAscii ? acksBeforeNonAscii : acks, bytesAfterGoodbye: false };
 }
