@@ -36,6 +36,18 @@ describe('bench: load generator', () => {
     await server.stop();
   });
 
+  test('with messages pipelined, each latency runs from its own send to its own ack', async () => {
+    const delayMs = 50;
+    const server = await launchTarget(resolveTarget({ ...referenceTarget('event-loop', 'ts', delayMs) }), makeDeadlines(delayMs, 1));
+    const r = await runLoad({ host: server.host, port: server.port, connections: 2, pipeline: 3, warmupMs: 200, durationMs: 600, threads: 1 });
+    expect(r.errors).toBe(0);
+    // The server answers a connection's messages one after another, each after the delay: with 3 in
+    // flight, an ack comes 3 delays after its message was sent (a mixed-up send time would say 1).
+    expect(r.latencyUs.p50).toBeGreaterThanOrEqual(3 * delayMs * 1000 * 0.9);
+    expect(r.latencyUs.max).toBeLessThan(3 * delayMs * 1000 * 4);
+    await server.stop();
+  });
+
   test('the descriptor limit is read from /proc', () => {
     const limits = fdLimits();
     expect(limits?.soft).toBeGreaterThan(0);
