@@ -21,10 +21,16 @@ export interface BenchImplementation {
   c10k?: C10kResult | { skipped: string };
 }
 
-/** Our load generator against the minimal C closed-loop client, on the same server and load. */
+/**
+ * Our load generator against the minimal C closed-loop client, on the same server and load: rounds
+ * alternate between the two, and the medians are compared (one run of either varies by ~10%).
+ */
 export interface GeneratorCheck {
   server: string;
   connections: number;
+  /** msgs/s of each round, in the order run */
+  rounds: { generator: number; cClient: number }[];
+  /** medians over the rounds */
   generatorMsgsPerSec: number;
   cClientMsgsPerSec: number;
   ratio: number;

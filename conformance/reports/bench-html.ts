@@ -100,7 +100,7 @@ td.skip { color: #777; font-style: italic; }
 <p>Closed loop at work delay 0: ${s.pipeline} message(s) in flight per connection, ${s.warmupMs / 1000} s warm-up then ${s.durationMs / 1000} s measured per level, ${s.threads} generator thread(s). ${esc(report.fdNote)}.</p>
 <h2>Throughput</h2>
 ${renderThroughputSvg(report)}
-${ratios || check ? `<h2>Ratios</h2><ul>${ratios}${check ? `<li>load generator vs minimal C closed-loop client on ${esc(check.server)} at ${check.connections} connections: <b>${check.ratio.toFixed(2)}×</b> (${fmt(check.generatorMsgsPerSec)} vs ${fmt(check.cClientMsgsPerSec)} msgs/s; goal ≥ 0.8×)</li>` : ''}</ul>` : ''}
+${ratios || check ? `<h2>Ratios</h2><ul>${ratios}${check ? `<li>load generator vs minimal C closed-loop client on ${esc(check.server)} at ${check.connections} connections: <b>${check.ratio.toFixed(2)}×</b> (medians of ${check.rounds.length} alternating rounds, ${fmt(check.generatorMsgsPerSec)} vs ${fmt(check.cClientMsgsPerSec)} msgs/s; goal ≥ 0.8×)</li>` : ''}</ul>` : ''}
 <h2>Every level</h2>
 <table id="levels">
 <tr><th>implementation</th><th>connections</th><th>msgs/s</th><th>p50 µs</th><th>p90 µs</th><th>p99 µs</th><th>p99.9 µs</th><th>server RSS MiB</th><th>errors</th></tr>
