@@ -72,8 +72,10 @@ async function playSession(server: LaunchedTarget, d: Deadlines, s: SessionScrip
       // bytes ≥ 0x80 may be refused with a close: then fewer acks (never fewer than the messages
       // before that one were owed), and never anything else
       expect(acks.startsWith(client.text)).toBe(true);
-      expect(client.text.length / 3).toBeGreaterThanOrEqual(expected.acksBeforeNonAscii);
-      if (client.text !== acks) expect(ending.kind).not.toBe('open');
+      // A server that closes with bytes still unread (the rest of a refused message, or bytes after
+      // goodbye) resets, and the RST discards acks the client has not read yet: no lower bound then.
+      if (ending.kind !== 'rst') expect(client.text.length / 3).toBeGreaterThanOrEqual(expected.acksBeforeNonAscii);
+      if (client.text !== acks || expected.goodbye) expect(ending.kind).not.toBe('open');
     } else if (expected.bytesAfterGoodbye) {
       // Bytes sent after goodbye meet a closed socket, and its RST may discard acks the client has
       // not read yet (a write error also makes Node drop the socket): a prefix, then FIN or RST.
