@@ -1,6 +1,6 @@
 import { connect as netConnect, Socket } from 'node:net';
 import { frame } from '../harness/client';
-import { classifyClose, CloseKind } from '../harness/close-kind';
+import { classifyClose, classifyCloseRereading, CloseKind } from '../harness/close-kind';
 import { hasProcfs, readTcpTable } from '../harness/procfs';
 import { SessionEnd, SessionTrace } from './client-timeline';
 
@@ -62,7 +62,11 @@ export function batchedCloseClassifier(windowMs = CLASSIFY_WINDOW_MS): Classify 
     const batch = pending;
     pending = [];
     const rows = readTcpTable('self');
-    for (const p of batch) p.resolve(classifyClose(p.localPort, p.remotePort, rows));
+    for (const p of batch) {
+      const kind = classifyClose(p.localPort, p.remotePort, rows);
+      // a row missing from one read may only have been skipped: look again before calling it an RST
+      p.resolve(kind === 'rst' ? classifyCloseRereading(p.localPort, p.remotePort) : kind);
+    }
   };
   return (localPort, remotePort) =>
     new Promise((resolve) => {

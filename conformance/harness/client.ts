@@ -1,5 +1,5 @@
 import { Socket, connect as netConnect } from 'node:net';
-import { CloseKind, classifyClose } from './close-kind';
+import { CloseKind, classifyCloseRereading } from './close-kind';
 import { pollUntil } from './deadlines';
 
 export const ETX = 0x03;
@@ -61,7 +61,7 @@ export class ProtocolClient {
     });
     socket.on('end', () => {
       if (!this.ending) {
-        this.ending = { kind: classifyClose(this.localPort, this.remotePort), at: Date.now() - this.connectedAt, via: 'end' };
+        this.ending = { kind: classifyCloseRereading(this.localPort, this.remotePort), at: Date.now() - this.connectedAt, via: 'end' };
       }
       // Classified; now behave like a real client and close our side too, freeing the server's socket.
       this.closedByUs = true;

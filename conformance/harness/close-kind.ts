@@ -17,3 +17,23 @@ export function classifyClose(localPort: number, remotePort: number, rows: TcpRo
   }
   return 'open';
 }
+
+/** How many times a missing row is looked for again before it counts as an RST. */
+export const MISSING_ROW_REREADS = 3;
+
+/**
+ * classifyClose on a fresh read of the table, looking again when our row is missing. The kernel prints
+ * /proc/net/tcp a page at a time and resumes by position, so a socket that moves within the table
+ * between two pages (FIN_WAIT2 becoming TIME_WAIT, or rows of other sockets coming and going) can be
+ * left out of one read; a socket dropped after an RST stays missing on every read.
+ */
+export function classifyCloseRereading(
+  localPort: number,
+  remotePort: number,
+  readRows: () => TcpRow[] = () => readTcpTable('self'),
+  rereads = MISSING_ROW_REREADS,
+): CloseKind {
+  let kind = classifyClose(localPort, remotePort, readRows());
+  for (let i = 0; kind === 'rst' && i < rereads; i++) kind = classifyClose(localPort, remotePort, readRows());
+  return kind;
+}

@@ -1,6 +1,8 @@
 import { createServer, Server, Socket } from 'node:net';
 import { AddressInfo } from 'node:net';
 import { ProtocolClient } from '../../harness/client';
+import { classifyCloseRereading, MISSING_ROW_REREADS } from '../../harness/close-kind';
+import { TcpRow } from '../../harness/procfs';
 
 /** A tiny server that answers the first bytes with "ack" and then does what `ending` says. */
 function tinyServer(ending: (s: Socket) => void): Promise<{ server: Server; port: number; sockets: Socket[] }> {
@@ -62,5 +64,32 @@ describe('classifyClose through ProtocolClient', () => {
     });
     c.endWriting();
     expect((await c.waitForClose(2000)).kind).toBe('fin');
+  });
+});
+
+describe('classifyCloseRereading: a row missing from one read of /proc/net/tcp', () => {
+  const row = (state: string): TcpRow => ({ localAddress: '127.0.0.1', localPort: 40000, remoteAddress: '127.0.0.1', remotePort: 7000, state, inode: 0 });
+  const reader = (reads: TcpRow[][]) => {
+    let n = 0;
+    const read = jest.fn(() => reads[Math.min(n++, reads.length - 1)]);
+    return read;
+  };
+
+  test('is looked for again, and a TIME_WAIT row found on the next read is a FIN, not an RST', () => {
+    const read = reader([[], [row('TIME_WAIT')]]);
+    expect(classifyCloseRereading(40000, 7000, read)).toBe('fin');
+    expect(read).toHaveBeenCalledTimes(2);
+  });
+
+  test('that stays missing on every read is an RST', () => {
+    const read = reader([[]]);
+    expect(classifyCloseRereading(40000, 7000, read)).toBe('rst');
+    expect(read).toHaveBeenCalledTimes(1 + MISSING_ROW_REREADS);
+  });
+
+  test('costs no second read when the row is there', () => {
+    const read = reader([[row('CLOSE_WAIT')]]);
+    expect(classifyCloseRereading(40000, 7000, read)).toBe('fin');
+    expect(read).toHaveBeenCalledTimes(1);
   });
 });
