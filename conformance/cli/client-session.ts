@@ -1,6 +1,6 @@
 import { connect as netConnect, Socket } from 'node:net';
 import { frame } from '../harness/client';
-import { classifyClose, classifyCloseRereading, CloseKind } from '../harness/close-kind';
+import { classifyClose, classifyCloseRereading, CloseKind, MISSING_ROW_REREADS } from '../harness/close-kind';
 import { hasProcfs, readTcpTable } from '../harness/procfs';
 import { SessionEnd, SessionTrace } from './client-timeline';
 
@@ -65,7 +65,8 @@ export function batchedCloseClassifier(windowMs = CLASSIFY_WINDOW_MS): Classify 
     for (const p of batch) {
       const kind = classifyClose(p.localPort, p.remotePort, rows);
       // a row missing from one read may only have been skipped: look again before calling it an RST
-      p.resolve(kind === 'rst' ? classifyCloseRereading(p.localPort, p.remotePort) : kind);
+      // (the batch's read was the first look, so as many reads in all as the ProtocolClient makes)
+      p.resolve(kind === 'rst' ? classifyCloseRereading(p.localPort, p.remotePort, undefined, MISSING_ROW_REREADS - 1) : kind);
     }
   };
   return (localPort, remotePort) =>
