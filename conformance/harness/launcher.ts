@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import getPort = require('get-port');
 import { Deadlines, pollUntil } from './deadlines';
+import { pickFreePort } from './free-port';
 import { hasProcfs, processTree, readTcpTable, socketInodes } from './procfs';
 import { RUN_MARKER_ENV, signalTarget, TARGET_MARKER_ENV, targetMembers } from './reaper';
 import { expandCommand, splitCommand, Target } from './target';
@@ -11,6 +11,14 @@ import { runMarker, trackSession, untrackSession } from './watchdog';
 export class LaunchError extends Error {
   override name = 'LaunchError';
 }
+
+/** The target exited before listening because its port was taken (worth another port, if the kit chose it). */
+class PortTakenError extends LaunchError {}
+
+/** What a server prints when `bind()` or `listen()` finds the port taken: Node's code, or strerror(EADDRINUSE). */
+const PORT_TAKEN = /EADDRINUSE|address already in use/i;
+/** Ports tried for one launch when the kit picks them and each is found taken. */
+export const PORT_ATTEMPTS = 3;
 
 export interface ExitStatus {
   code: number | null;
@@ -84,7 +92,19 @@ function tail(text: string, lines = 8): string {
  * running, if the command fails to start, exits, or does not listen in time.
  */
 export async function launchTarget(target: Target, deadlines: Deadlines): Promise<LaunchedTarget> {
-  const port = target.port ?? (await getPort({ host: target.host }));
+  if (target.port !== undefined) return launchOnPort(target, target.port, deadlines);
+  // Another process can take the free port before the target listens on it: then try a fresh one.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchOnPort(target, await pickFreePort(target.host), deadlines);
+    } catch (err) {
+      if (!(err instanceof PortTakenError)) throw err;
+      if (attempt >= PORT_ATTEMPTS) throw new LaunchError(`${err.message}\n(${PORT_ATTEMPTS} free ports tried; the target reported each in use)`);
+    }
+  }
+}
+
+async function launchOnPort(target: Target, port: number, deadlines: Deadlines): Promise<LaunchedTarget> {
   const command = expandCommand(target, port);
   const marker = randomBytes(8).toString('hex');
   const env = { ...process.env, ...target.env, [RUN_MARKER_ENV]: runMarker, [TARGET_MARKER_ENV]: marker };
@@ -159,7 +179,8 @@ export async function launchTarget(target: Target, deadlines: Deadlines): Promis
     if (exit && !timedOut) {
       const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
       const err = tail(errText);
-      throw new LaunchError(`target "${command}" ${how} before listening on port ${port}${err ? `; its stderr ends with:\n${err}` : ''}`);
+      const Failure = PORT_TAKEN.test(errText) ? PortTakenError : LaunchError;
+      throw new Failure(`target "${command}" ${how} before listening on port ${port}${err ? `; its stderr ends with:\n${err}` : ''}`);
     }
     const what = procfs ? `listen on ${target.host}:${port}` : `print "listening on ${target.host}:${port}"`;
     throw new LaunchError(`target "${command}" did not ${what} within ${deadlines.ready()} ms`);

@@ -1,5 +1,9 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { makeDeadlines, pollUntil } from '../../harness/deadlines';
-import { launchTarget, LaunchError, liveTargets, stopAllTargets } from '../../harness/launcher';
+import { readEphemeralRange } from '../../harness/free-port';
+import { launchTarget, LaunchError, liveTargets, PORT_ATTEMPTS, stopAllTargets } from '../../harness/launcher';
 import { listProcesses, pidsWithEnv } from '../../harness/procfs';
 import { RUN_MARKER_ENV } from '../../harness/reaper';
 import { resolveTarget } from '../../harness/target';
@@ -11,7 +15,14 @@ const quick = { ...deadlines, ready: () => 1500 };
 const target = (cmd: string) => resolveTarget({ name: 'fixture', cmd, model: 'event-loop', delayMs: 0 });
 const alive = (pid: number) => listProcesses().some((p) => p.pid === pid && p.state !== 'Z');
 
-afterAll(() => stopAllTargets());
+const scratch = mkdtempSync(join(tmpdir(), 'sm-launcher-'));
+/** The ports a port-taken fixture was started on, one line per start. */
+const startsOf = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number);
+
+afterAll(async () => {
+  await stopAllTargets();
+  rmSync(scratch, { recursive: true, force: true });
+});
 
 describe('launchTarget', () => {
   test('detects readiness without connecting: a server that dies on any connection stays up', async () => {
@@ -47,5 +58,42 @@ describe('launchTarget', () => {
     expect(members.some((pid) => snapshot.find((p) => p.pid === pid)?.session !== server.pid)).toBe(true);
     await server.stop();
     expect(await pollUntil(() => members.every((pid) => !alive(pid)), 5000)).toBe(true);
+  });
+});
+
+describe('launchTarget and the port it picks', () => {
+  test('the port is outside the kernel ephemeral range, where no outgoing connection can take it', async () => {
+    const ephemeral = readEphemeralRange();
+    const server = await launchTarget(target(fixtureCommand('dies-on-connection', '{port}')), deadlines);
+    await server.stop();
+    expect(ephemeral).toBeDefined();
+    if (ephemeral) expect(server.port < ephemeral[0] || server.port > ephemeral[1]).toBe(true);
+  });
+
+  test('a target that finds its picked port taken is started again on another port', async () => {
+    const starts = join(scratch, 'taken-once');
+    const server = await launchTarget(target(fixtureCommand('port-taken', '{port}', starts, '1')), deadlines);
+    const ports = startsOf(starts);
+    expect(ports).toHaveLength(2);
+    expect(ports[1]).not.toBe(ports[0]);
+    expect(server.port).toBe(ports[1]);
+    await server.stop();
+  });
+
+  test(`a target that finds every port taken is a LaunchError after ${PORT_ATTEMPTS} ports, and nothing is left`, async () => {
+    const starts = join(scratch, 'taken-always');
+    const before = pidsWithEnv(RUN_MARKER_ENV, runMarker).filter(alive).length;
+    const launching = launchTarget(target(fixtureCommand('port-taken', '{port}', starts, '99')), deadlines);
+    await expect(launching).rejects.toThrow(LaunchError);
+    await expect(launching).rejects.toThrow(new RegExp(`exited with code 1 before listening[\\s\\S]*EADDRINUSE[\\s\\S]*${PORT_ATTEMPTS} free ports tried`));
+    expect(new Set(startsOf(starts)).size).toBe(PORT_ATTEMPTS);
+    expect(pidsWithEnv(RUN_MARKER_ENV, runMarker).filter(alive)).toHaveLength(before);
+  });
+
+  test('a fixed port that is taken is not swapped for another: one start, then the LaunchError', async () => {
+    const starts = join(scratch, 'taken-fixed');
+    const fixed = resolveTarget({ name: 'fixed', cmd: fixtureCommand('port-taken', '4321', starts, '99'), model: 'event-loop', port: 4321, delayMs: 0 });
+    await expect(launchTarget(fixed, deadlines)).rejects.toThrow(/before listening on port 4321[\s\S]*EADDRINUSE/);
+    expect(startsOf(starts)).toEqual([4321]);
   });
 });
