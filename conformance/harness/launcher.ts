@@ -171,9 +171,12 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
     if (!procfs) return readyLineSeen();
     return listening() && (!target.readyLine || readyLineSeen());
   };
-  const ok = await pollUntil(() => ready() || gaveUp(), deadlines.ready(), 20);
-  if (!ok || !ready()) {
-    const timedOut = !gaveUp();
+  // Latched: a target seen listening is ready even if it dies before a second look (its cases will tell);
+  // looking again could find it gone before its exit is reported, and call that a timeout.
+  let seenReady = false;
+  const ok = await pollUntil(() => (seenReady = ready()) || gaveUp(), deadlines.ready(), 20);
+  if (!seenReady) {
+    const timedOut = !ok && !gaveUp();
     await handle.stop();
     if (spawnError) throw new LaunchError(`cannot start "${command}": ${spawnError.message}`);
     if (exit && !timedOut) {

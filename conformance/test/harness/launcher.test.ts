@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDeadlines, pollUntil } from '../../harness/deadlines';
@@ -19,8 +20,19 @@ const scratch = mkdtempSync(join(tmpdir(), 'sm-launcher-'));
 /** The ports a port-taken fixture was started on, one line per start. */
 const startsOf = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number);
 
+let held: Server;
+/** A port this process listens on, so that a port-taken fixture can really fail with EADDRINUSE. */
+let heldPort: string;
+
+beforeAll(async () => {
+  held = createServer();
+  await new Promise<void>((resolve) => held.listen(0, '127.0.0.1', resolve));
+  heldPort = String((held.address() as { port: number }).port);
+});
+
 afterAll(async () => {
   await stopAllTargets();
+  await new Promise((resolve) => held.close(resolve));
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -72,7 +84,7 @@ describe('launchTarget and the port it picks', () => {
 
   test('a target that finds its picked port taken is started again on another port', async () => {
     const starts = join(scratch, 'taken-once');
-    const server = await launchTarget(target(fixtureCommand('port-taken', '{port}', starts, '1')), deadlines);
+    const server = await launchTarget(target(fixtureCommand('port-taken', '{port}', starts, '1', heldPort)), deadlines);
     const ports = startsOf(starts);
     expect(ports).toHaveLength(2);
     expect(ports[1]).not.toBe(ports[0]);
@@ -83,7 +95,7 @@ describe('launchTarget and the port it picks', () => {
   test(`a target that finds every port taken is a LaunchError after ${PORT_ATTEMPTS} ports, and nothing is left`, async () => {
     const starts = join(scratch, 'taken-always');
     const before = pidsWithEnv(RUN_MARKER_ENV, runMarker).filter(alive).length;
-    const launching = launchTarget(target(fixtureCommand('port-taken', '{port}', starts, '99')), deadlines);
+    const launching = launchTarget(target(fixtureCommand('port-taken', '{port}', starts, '99', heldPort)), deadlines);
     await expect(launching).rejects.toThrow(LaunchError);
     await expect(launching).rejects.toThrow(new RegExp(`exited with code 1 before listening[\\s\\S]*EADDRINUSE[\\s\\S]*${PORT_ATTEMPTS} free ports tried`));
     expect(new Set(startsOf(starts)).size).toBe(PORT_ATTEMPTS);
@@ -92,8 +104,8 @@ describe('launchTarget and the port it picks', () => {
 
   test('a fixed port that is taken is not swapped for another: one start, then the LaunchError', async () => {
     const starts = join(scratch, 'taken-fixed');
-    const fixed = resolveTarget({ name: 'fixed', cmd: fixtureCommand('port-taken', '4321', starts, '99'), model: 'event-loop', port: 4321, delayMs: 0 });
-    await expect(launchTarget(fixed, deadlines)).rejects.toThrow(/before listening on port 4321[\s\S]*EADDRINUSE/);
+    const fixed = resolveTarget({ name: 'fixed', cmd: fixtureCommand('port-taken', '4321', starts, '99', heldPort), model: 'event-loop', port: 4321, delayMs: 0 });
+    await expect(launchTarget(fixed, deadlines)).rejects.toThrow(/exited with code 1 before listening on port 4321[\s\S]*EADDRINUSE/);
     expect(startsOf(starts)).toEqual([4321]);
   });
 });
