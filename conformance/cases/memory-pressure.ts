@@ -58,16 +58,19 @@ export interface FloodResult {
 
 /**
  * Stops reading on `flooder` and writes messages (8192 per write) until the server stops taking them
- * (its backpressure) or about three slack periods pass; returns the bytes written and the RSS peak.
+ * (its backpressure: a write not flushed within a slack period) or ten slack periods pass; returns the
+ * bytes written and the RSS peak. The time is generous because the flood must fill the kernel's socket
+ * buffers (several MiB each way) before a server's backpressure, or its blocking, shows: on a loaded
+ * machine that takes several seconds, and a flood cut short lets a server that blocks look fine.
  */
 export async function floodWithoutReading(server: LaunchedTarget, d: Deadlines, flooder: ProtocolClient): Promise<FloodResult> {
   let peak = sampleTree(server).rssBytes;
   flooder.stopReading();
   const burst = Buffer.concat(Array.from({ length: 8192 }, () => frame('flood')));
-  const until = Date.now() + d.slack() * 3;
+  const until = Date.now() + d.slack() * 10;
   let written = 0;
   while (Date.now() < until && flooder.ending === undefined) {
-    const flushed = await writeWithin(flooder, burst, 500);
+    const flushed = await writeWithin(flooder, burst, d.slack());
     if (!flushed) break;
     written += burst.length;
     peak = Math.max(peak, sampleTree(server).rssBytes);

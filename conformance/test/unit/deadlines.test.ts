@@ -1,4 +1,6 @@
 import FakeTimers from '@sinonjs/fake-timers';
+import { once } from 'node:events';
+import { AddressInfo, connect, createServer, Socket } from 'node:net';
 import { makeDeadlines, pollUntil, resolveMultiplier, waitUntilSettled, BASE_ANSWER_SLACK_MS } from '../../harness/deadlines';
 
 describe('makeDeadlines', () => {
@@ -65,6 +67,32 @@ describe('pollUntil (fake clock)', () => {
       throw new Error('probe broke');
     }, 1000);
     await expect(result).rejects.toThrow('probe broke');
+  });
+});
+
+describe('pollUntil on a stalled event loop (real clock)', () => {
+  // A loaded machine can stall the kit's event loop past a deadline while the answer sits in a socket
+  // or pipe. Node then runs the deadline's timer before it reads that answer; it must still count.
+  test('an answer that arrived while the loop was stalled past the deadline is seen', async () => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const client = connect(port, '127.0.0.1');
+    const [[peer]] = await Promise.all([once(server, 'connection') as Promise<[Socket]>, once(client, 'connect')]);
+    try {
+      let answered = false;
+      client.on('data', () => (answered = true));
+      const result = pollUntil(() => answered, 50, 10);
+      peer.write('ack'); // on loopback the bytes are in the client's receive buffer when write returns
+      const stalledUntil = Date.now() + 150; // a stall, not a wait: the loop is blocked past the deadline
+      while (Date.now() < stalledUntil);
+      await expect(result).resolves.toBe(true);
+    } finally {
+      client.destroy();
+      peer.destroy();
+      server.close();
+    }
   });
 });
 
