@@ -28,9 +28,14 @@ export function portsOutside(ephemeral: PortRange): PortRange[] {
   return ranges.filter(([from, to]) => from <= to);
 }
 
+/** How many ports `ranges` hold together. */
+export function portCount(ranges: PortRange[]): number {
+  return ranges.reduce((n, [from, to]) => n + to - from + 1, 0);
+}
+
 /** `count` ports drawn at random from `ranges`, as if they were one range. */
 export function randomPorts(ranges: PortRange[], count: number, random: () => number = Math.random): number[] {
-  const size = ranges.reduce((n, [from, to]) => n + to - from + 1, 0);
+  const size = portCount(ranges);
   const ports: number[] = [];
   for (let i = 0; i < count && size > 0; i++) {
     let k = Math.floor(random() * size);
@@ -52,7 +57,7 @@ export function randomPorts(ranges: PortRange[], count: number, random: () => nu
  */
 export async function pickFreePort(host: string, ephemeral = readEphemeralRange(), random: () => number = Math.random): Promise<number> {
   const outside = ephemeral ? portsOutside(ephemeral) : [];
-  const size = outside.reduce((n, [from, to]) => n + to - from + 1, 0);
+  const size = portCount(outside);
   // get-port tries the candidates in turn and falls back to a port the kernel picks
   return getPort({ host, port: size >= MIN_OUTSIDE_PORTS ? randomPorts(outside, CANDIDATES, random) : undefined });
 }

@@ -1,5 +1,5 @@
 import { createServer, Server } from 'node:net';
-import { pickFreePort, portsOutside, randomPorts } from '../../harness/free-port';
+import { pickFreePort, portCount, portsOutside, randomPorts } from '../../harness/free-port';
 
 describe('portsOutside', () => {
   test("Linux's default ephemeral range leaves 1024–32767 and 61000–65535", () => {
@@ -9,6 +9,14 @@ describe('portsOutside', () => {
   test('a range that covers every unprivileged port leaves none', () => {
     expect(portsOutside([1024, 65535])).toEqual([]);
     expect(portsOutside([1, 65535])).toEqual([]);
+  });
+});
+
+describe('portCount', () => {
+  test('counts both ends of every range', () => {
+    expect(portCount([[1024, 32767], [61000, 65535]])).toBe(31744 + 4536);
+    expect(portCount([[2000, 2000]])).toBe(1);
+    expect(portCount([])).toBe(0);
   });
 });
 
