@@ -2,6 +2,7 @@ import { ProtocolClient, closeAll } from './harness/client';
 import { Deadlines, makeDeadlines } from './harness/deadlines';
 import { launchTarget, LaunchedTarget, LaunchError } from './harness/launcher';
 import { hasProcfs } from './harness/procfs';
+import { describeLaunch } from './harness/server-process';
 import { withMachineLock } from './harness/machine-lock';
 import { Target } from './harness/target';
 import { CaseContext, CaseFailure, CaseResult, ConformanceCase, Level, Outcome, SessionTrace } from './cases/types';
@@ -38,6 +39,12 @@ function serverEvidence(server: LaunchedTarget): Record<string, unknown> {
   if (!exit) return {};
   const stderr = server.stderr().trimEnd().split('\n').slice(-5).join('\n');
   return { serverExited: exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`, ...(stderr ? { serverStderr: stderr } : {}) };
+}
+
+/** Cases about processes name the launchers the server was found under (they are never counted). */
+function launchEvidence(c: ConformanceCase, server: LaunchedTarget): Record<string, unknown> | undefined {
+  const through = c.needsProcfs ? describeLaunch({ pid: server.serverPid, launchers: server.launchers }) : undefined;
+  return through ? { launchedThrough: through } : undefined;
 }
 
 /**
@@ -78,12 +85,13 @@ async function runLaunched(c: ConformanceCase, target: Target, deadlines: Deadli
       },
     };
     const report = await c.run(ctx);
+    const launch = launchEvidence(c, launched);
     return {
       ...base,
       outcome: c.level === 'INFO' ? 'informational' : 'pass',
       durationMs: Date.now() - start,
       message: report?.message,
-      evidence: report?.evidence,
+      evidence: report?.evidence || launch ? { ...report?.evidence, ...launch } : undefined,
       sessions: clients.map(({ label, client }) => traceOf(label, client, start)),
     };
   } catch (err) {
@@ -96,7 +104,7 @@ async function runLaunched(c: ConformanceCase, target: Target, deadlines: Deadli
       const e = err as NodeJS.ErrnoException;
       result.message = `the case could not talk to the server: ${e.code ? `${e.code} ` : ''}${e.message}`;
     }
-    if (server) result.evidence = { ...result.evidence, ...serverEvidence(server) };
+    if (server) result.evidence = { ...result.evidence, ...serverEvidence(server), ...launchEvidence(c, server) };
     result.sessions = clients.map(({ label, client }) => traceOf(label, client, start));
     return result;
   } finally {

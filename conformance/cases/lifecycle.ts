@@ -1,15 +1,38 @@
+import { constants } from 'node:os';
 import { frame, ProtocolClient } from '../harness/client';
 import { listensOn } from '../harness/launcher';
 import { pollUntil } from '../harness/deadlines';
 import { hasProcessPool } from '../harness/models';
-import { listProcesses } from '../harness/procfs';
+import { listProcesses, readProcess } from '../harness/procfs';
 import { childrenOf, describeProcess, sampleTree } from '../harness/tree-probe';
-import { ConformanceCase, check } from './types';
+import { CaseContext, ConformanceCase, check } from './types';
 import { clientEvidence, describeReceived } from './evidence';
 import { holdSessions } from './concurrency';
 
 /** Base time a server gets from its start to listening, before the multiplier. */
 export const READY_BOUND_MS = 5000;
+
+const signalName = (n: number): string | undefined => Object.entries(constants.signals).find(([, v]) => v === n)?.[0];
+
+const isAlive = (pid: number): boolean => readProcess(pid)?.state !== undefined && readProcess(pid)?.state !== 'Z';
+
+/**
+ * How the server process exited. The kit sees the exit status of the command it started; when that is a
+ * launcher, the launcher reports the server's status (sh, bash, npm, node launchers pass it on) once it
+ * exits itself, which it does when its child is gone.
+ */
+async function exitStatusOf(ctx: CaseContext): Promise<{ code: number | null; seen: string; via: string }> {
+  const server = ctx.server;
+  const launchers = server.launchers.map((p) => p.comm).join(' → ');
+  const via = launchers ? ` (as reported by the launcher ${launchers})` : '';
+  await pollUntil(() => server.exitStatus() !== undefined, ctx.deadlines.slack() * 2);
+  const exit = server.exitStatus();
+  if (!exit) return { code: null, via, seen: `the launcher ${launchers} is still running after the server exited: the status cannot be seen` };
+  // Shells report a child killed by signal N as exit code 128 + N.
+  const bySignal = launchers && exit.code !== null && exit.code > 128 ? signalName(exit.code - 128) : undefined;
+  const seen = exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}${bySignal ? ` (128 + ${bySignal}: the server was killed by it)` : ''}`;
+  return { code: exit.code, via, seen };
+}
 
 /** lifecycle.*: start, stop and self-repair. */
 export const lifecycleCases: ConformanceCase[] = [
@@ -36,11 +59,15 @@ export const lifecycleCases: ConformanceCase[] = [
       // "During a session": wait until the tree holds our connection (accepted, not in the backlog).
       const accepted = await pollUntil(() => sampleTree(ctx.server).tcpSockets.some((h) => h.row.remotePort === busy.localPort), d.slack());
       check(accepted, 'the server to accept the session', 'it stayed in the backlog');
-      const members = ctx.server.memberPids();
-      process.kill(ctx.server.pid, 'SIGTERM');
+      const server = ctx.server;
+      // The signal goes to the server process, as a container runtime or a process manager sends it;
+      // launchers above it (npm, sh -c) are not the server and are only watched.
+      const launcherPids = new Set(server.launchers.map((p) => p.pid));
+      const suspectsAtSignal = server.memberPids().filter((pid) => !launcherPids.has(pid));
+      process.kill(server.serverPid, 'SIGTERM');
       // The signal is asynchronous: a client racing it may still be accepted. Wait until the tree's
       // listening socket is gone (the drain has visibly begun) before trying a new session.
-      await pollUntil(() => listensOn(ctx.server.memberPids(), ctx.server.port) === undefined, d.slack());
+      await pollUntil(() => listensOn(server.memberPids(), server.port) === undefined, d.slack());
       let late: ProtocolClient | undefined;
       try {
         late = await ctx.connect('after SIGTERM');
@@ -51,17 +78,16 @@ export const lifecycleCases: ConformanceCase[] = [
       await busy.waitForAcks(owed, d.ack(owed));
       check(busy.acks === owed, `the session in progress gets the ${owed} acks it is owed`, describeReceived(busy), clientEvidence(busy));
       const grace = d.ack(owed) + d.slack() * 5; // servers drain within their own grace period (5 s by default)
-      const exited = await pollUntil(() => ctx.server.exitStatus() !== undefined, grace);
-      const exit = ctx.server.exitStatus();
-      check(exited && exit !== undefined, `the server to exit within ${grace} ms`, 'still running');
-      check(exit.code === 0, 'exit code 0', exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`);
+      const exited = await pollUntil(() => !isAlive(server.serverPid), grace);
+      check(exited, `the server process ${server.serverPid} to exit within ${grace} ms`, 'still running');
+      const status = await exitStatusOf(ctx);
+      check(status.code === 0, `exit code 0${status.via}`, status.seen);
       const leftovers = (): string[] => {
-        const live = listProcesses().filter((p) => p.state !== 'Z');
-        const suspects = new Set([...members, ...ctx.server.memberPids()]);
-        return live.filter((p) => suspects.has(p.pid)).map(describeProcess);
+        const suspects = new Set([...suspectsAtSignal, ...server.memberPids().filter((pid) => !launcherPids.has(pid))]);
+        return listProcesses().filter((p) => p.state !== 'Z' && suspects.has(p.pid)).map(describeProcess);
       };
       await pollUntil(() => leftovers().length === 0, d.slack());
-      check(leftovers().length === 0, 'no process of the tree left', `${leftovers().length} left`, { processes: leftovers() });
+      check(leftovers().length === 0, 'no process of the server left', `${leftovers().length} left`, { processes: leftovers() });
       const lateAcks = late?.acks ?? 0;
       check(lateAcks === 0, 'no new session served once the drain began', late ? describeReceived(late) : 'refused');
     },
@@ -75,15 +101,15 @@ export const lifecycleCases: ConformanceCase[] = [
     async run(ctx) {
       const d = ctx.deadlines;
       // Workers exist before the first client (prefork) or come up right after the start (master-worker).
-      let workers = childrenOf(sampleTree(ctx.server), ctx.server.pid);
+      let workers = childrenOf(sampleTree(ctx.server), ctx.server.serverPid);
       const expected = ctx.target.workers;
-      await pollUntil(() => (workers = childrenOf(sampleTree(ctx.server), ctx.server.pid)).length >= (expected ?? 1), d.slack() * 3);
+      await pollUntil(() => (workers = childrenOf(sampleTree(ctx.server), ctx.server.serverPid)).length >= (expected ?? 1), d.slack() * 3);
       check(workers.length > 0, 'worker processes under the server', 'none');
       const victim = workers[0];
       process.kill(victim.pid, 'SIGKILL');
       let now = workers;
       const replaced = await pollUntil(() => {
-        now = childrenOf(sampleTree(ctx.server), ctx.server.pid);
+        now = childrenOf(sampleTree(ctx.server), ctx.server.serverPid);
         return !now.some((p) => p.pid === victim.pid) && now.length >= workers.length;
       }, d.slack() * 5, 50);
       const zombie = listProcesses().find((p) => p.pid === victim.pid && p.state === 'Z');

@@ -102,7 +102,7 @@ export const resourceCases: ConformanceCase[] = [
       }
       const pool = hasProcessPool(ctx.target.model) ? ctx.target.workers : undefined;
       if (pool !== undefined) {
-        const workers = childrenOf(after, ctx.server.pid);
+        const workers = childrenOf(after, ctx.server.serverPid);
         check(workers.length === pool, `exactly ${pool} worker processes`, `${workers.length}`, { workers: workers.map(describeProcess) });
       }
       return { message: `${baseline} processes at rest` };

@@ -2,7 +2,8 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Deadlines, pollUntil } from './deadlines';
 import { pickFreePort } from './free-port';
-import { hasProcfs, processTree, readTcpTable, socketInodes } from './procfs';
+import { hasProcfs, ProcessInfo, processTree } from './procfs';
+import { findServerProcess, listenHolders } from './server-process';
 import { RUN_MARKER_ENV, signalTarget, TARGET_MARKER_ENV, targetMembers } from './reaper';
 import { expandCommand, splitCommand, Target } from './target';
 import { runMarker, trackSession, untrackSession } from './watchdog';
@@ -32,6 +33,13 @@ export interface LaunchedTarget {
   readonly port: number;
   /** pid of the started command (leader of its own session and process group) */
   readonly pid: number;
+  /**
+   * pid of the server process: the command itself, or the process a launcher (`npm start`, `sh -c`,
+   * `cargo run`) started, found once at readiness. Cases signal it and count workers under it.
+   */
+  readonly serverPid: number;
+  /** Processes between the started command and the server, command first (empty when it is the server). */
+  readonly launchers: ProcessInfo[];
   readonly marker: string;
   readonly command: string;
   readonly startedAt: number;
@@ -43,6 +51,8 @@ export interface LaunchedTarget {
   exitStatus(): ExitStatus | undefined;
   /** Pids of the live process tree rooted at the started command. */
   treePids(): number[];
+  /** Pids of the live process tree rooted at the server process (launchers excluded). */
+  serverPids(): number[];
   /** Every live process of this target: tree, session, group, marker. */
   memberPids(): number[];
   /** Kills the whole target (SIGTERM, then SIGKILL until nothing is left). Idempotent. */
@@ -63,14 +73,9 @@ export async function stopAllTargets(): Promise<void> {
 
 const READY_LINE = /listening on \[?([^\]\s]+?)\]?:(\d+)\s*$/m;
 
-/** LISTEN sockets on `port` whose inode is owned by one of `pids`. */
+/** The port of a LISTEN socket on `port` (any port when undefined) whose inode is owned by one of `pids`. */
 export function listensOn(pids: number[], port: number | undefined): number | undefined {
-  const owned = new Set<number>();
-  for (const pid of pids) for (const inode of socketInodes(pid)) owned.add(inode);
-  if (owned.size === 0) return undefined;
-  const rows = readTcpTable(pids[0] ?? 'self').filter((r) => r.state === 'LISTEN' && owned.has(r.inode));
-  const match = rows.find((r) => port === undefined || r.localPort === port);
-  return match?.localPort;
+  return listenHolders(pids, port).port;
 }
 
 function spawnCommand(command: string, env: NodeJS.ProcessEnv, cwd: string | undefined): ChildProcess {
@@ -129,11 +134,12 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
   let stopping: Promise<void> | undefined;
   const procfs = hasProcfs();
   const handle: LaunchedTarget = {
-    target, host: target.host, port, pid, marker, command, startedAt, readyAfterMs: 0,
+    target, host: target.host, port, pid, serverPid: pid, launchers: [], marker, command, startedAt, readyAfterMs: 0,
     stdout: () => out,
     stderr: () => errText,
     exitStatus: () => exit,
     treePids: () => (procfs ? processTree(pid).filter((p) => p.state !== 'Z').map((p) => p.pid) : [pid]),
+    serverPids: () => (procfs ? processTree(handle.serverPid).filter((p) => p.state !== 'Z').map((p) => p.pid) : [handle.serverPid]),
     memberPids: () => (procfs ? targetMembers(pid, TARGET_MARKER_ENV, marker) : []),
     stop: () => (stopping ??= stopTarget()),
   };
@@ -189,5 +195,9 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
     throw new LaunchError(`target "${command}" did not ${what} within ${deadlines.ready()} ms`);
   }
   (handle as { readyAfterMs: number }).readyAfterMs = Date.now() - startedAt;
+  if (procfs) {
+    const found = findServerProcess(pid, listenHolders(handle.memberPids(), port).pids);
+    Object.assign(handle, { serverPid: found.pid, launchers: found.launchers });
+  }
   return handle;
 }

@@ -1,5 +1,5 @@
 import { LaunchedTarget } from './launcher';
-import { listProcesses, ProcessInfo, readTcpTable, socketInodes, TcpRow, threadStackMappings } from './procfs';
+import { listProcesses, ProcessInfo, processTree, readTcpTable, socketInodes, TcpRow, threadStackMappings } from './procfs';
 
 /** A socket descriptor held by a process of the server tree. */
 export interface HeldSocket {
@@ -26,11 +26,14 @@ export interface TreeSample {
 
 const PAGE_SIZE = 4096;
 
-/** Samples every live process of the target (tree, session, marker) and the zombies they have not reaped. */
+/**
+ * Samples every live process of the server's tree (the server process and its descendants; launchers
+ * above it are not the server's) and the zombies they have not reaped.
+ */
 export function sampleTree(server: LaunchedTarget): TreeSample {
   const snapshot = listProcesses();
-  const members = new Set(server.memberPids());
-  const processes = snapshot.filter((p) => members.has(p.pid));
+  const processes = processTree(server.serverPid, snapshot).filter((p) => p.state !== 'Z');
+  const members = new Set(processes.map((p) => p.pid));
   const rows = new Map<number, TcpRow>();
   for (const row of readTcpTable(processes[0]?.pid ?? 'self')) if (row.inode !== 0) rows.set(row.inode, row);
   const tcpSockets: HeldSocket[] = [];
