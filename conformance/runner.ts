@@ -2,7 +2,6 @@ import { ProtocolClient, closeAll } from './harness/client';
 import { Deadlines, makeDeadlines } from './harness/deadlines';
 import { launchTarget, LaunchedTarget, LaunchError } from './harness/launcher';
 import { hasProcfs } from './harness/procfs';
-import { describeLaunch } from './harness/server-process';
 import { withMachineLock } from './harness/machine-lock';
 import { Target } from './harness/target';
 import { CaseContext, CaseFailure, CaseResult, ConformanceCase, Level, Outcome, SessionTrace } from './cases/types';
@@ -19,14 +18,7 @@ export function skipReasonFor(c: ConformanceCase, target: Target): string | unde
 
 function traceOf(label: string, client: ProtocolClient, caseStart: number): SessionTrace {
   const offset = client.connectedAt - caseStart;
-  const acksAt: number[] = [];
-  let bytes = 0;
-  for (const a of client.arrivals) {
-    const before = Math.floor(bytes / 3);
-    bytes += a.bytes;
-    for (let i = before; i < Math.floor(bytes / 3); i++) acksAt.push(offset + a.at);
-  }
-  const trace: SessionTrace = { label, connectedAt: offset, acksAt };
+  const trace: SessionTrace = { label, connectedAt: offset, acksAt: client.ackTimes().map((t) => t - caseStart) };
   if (client.ending) {
     trace.endedAt = offset + client.ending.at;
     trace.endedBy = client.ending.kind === 'fin' ? 'server-fin' : client.ending.kind === 'rst' ? 'server-rst' : 'client';
@@ -43,8 +35,7 @@ function serverEvidence(server: LaunchedTarget): Record<string, unknown> {
 
 /** Cases about processes name the launchers the server was found under (they are never counted). */
 function launchEvidence(c: ConformanceCase, server: LaunchedTarget): Record<string, unknown> | undefined {
-  const through = c.needsProcfs ? describeLaunch({ pid: server.serverPid, launchers: server.launchers }) : undefined;
-  return through ? { launchedThrough: through } : undefined;
+  return c.needsProcfs && server.launchedThrough ? { launchedThrough: server.launchedThrough } : undefined;
 }
 
 /**
@@ -57,8 +48,9 @@ export async function runCase(c: ConformanceCase, declared: Target, declaredDead
   if (skip) return { ...base, outcome: 'skip', durationMs: 0, message: skip };
   // A case may need another work delay (e.g. 0 to make a slow reader's buffers fill); only a command
   // with {delayMs} can be given one.
-  const override = c.delayOverride !== undefined && declared.cmd.includes('{delayMs}');
-  const target = override ? { ...declared, delayMs: c.delayOverride as number } : declared;
+  const wanted = typeof c.delayOverride === 'function' ? c.delayOverride(declared, declaredDeadlines.multiplier) : c.delayOverride;
+  const override = wanted !== undefined && declared.cmd.includes('{delayMs}');
+  const target = override ? { ...declared, delayMs: wanted } : declared;
   const deadlines = override ? makeDeadlines(target.delayMs, declaredDeadlines.multiplier) : declaredDeadlines;
 
   const exclusive = typeof c.exclusive === 'function' ? c.exclusive(target) : c.exclusive === true;

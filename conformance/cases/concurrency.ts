@@ -4,6 +4,7 @@ import { Target } from '../harness/target';
 import { crowdsAreHeavy } from '../harness/models';
 import { CaseContext, ConformanceCase, check } from './types';
 import { clientEvidence, describeReceived } from './evidence';
+import { AtOnce, atOnceEvidence, canJudgeParallelism, JUDGED_DELAY_MS, judgingDelay, measureAtOnce, notJudged } from './parallelism';
 
 /** Sessions held open at once by concurrency.limit for an unbounded model (it must serve them all). */
 export const UNBOUNDED_PROBE = 64;
@@ -16,8 +17,9 @@ export function sessionsToHold(target: Target): number {
 const onlyBounded = (t: Target): string | undefined =>
   t.limit === 'unbounded' ? 'unbounded model: no client ever waits for a slot' : undefined;
 
-interface HeldSessions {
+export interface HeldSessions {
   clients: ProtocolClient[];
+  /** sessions acked: admitted to service */
   served: ProtocolClient[];
   waiting: ProtocolClient[];
 }
@@ -48,12 +50,15 @@ function limitEvidence(held: HeldSessions, ctx: CaseContext): Record<string, unk
   const closed = held.clients.filter((c) => c.ending).map((c) => `${c.localPort}:${c.ending?.kind}`);
   return {
     sessionsHeld: held.clients.length,
-    served: held.served.length,
+    admitted: held.served.length,
     firstAckAfterMs: firstAcks.length ? `${firstAcks[0]}..${firstAcks[firstAcks.length - 1]}` : 'none',
     closedByServer: closed.length ? closed.join(' ') : 'none',
     declaredLimit: ctx.target.limit,
   };
 }
+
+/** The cases that judge parallelism run at a delay long enough to tell it from serial service. */
+const judgingDelayOf = (t: Target, multiplier: number): number | undefined => judgingDelay(t.delayMs, multiplier);
 
 /** concurrency.*: the server serves exactly as many sessions at once as its model promises. */
 export const concurrencyCases: ConformanceCase[] = [
@@ -61,19 +66,36 @@ export const concurrencyCases: ConformanceCase[] = [
     id: 'concurrency.limit',
     level: 'MUST',
     exclusive: crowdsAreHeavy,
-    title: 'with L+1 sessions held open, exactly L are served (at least 64 for unbounded models)',
+    delayOverride: judgingDelayOf,
+    title: 'with L+1 sessions held open, exactly L are served at the same time (at least 64 for unbounded models)',
     async run(ctx) {
+      // Round 1 admits: each held session sends a message and waits for its first ack. Round 2 times:
+      // the admitted sessions, all set up and idle, send again at one moment; those acked within half a
+      // work delay of the first were served at the same time. Serial work (a lock, a blocked event loop)
+      // admits everyone yet acks them a whole delay apart.
       const held = await holdSessions(ctx);
       const limit = ctx.target.limit;
       const evidence = limitEvidence(held, ctx);
+      const wanted = limit === 'unbounded' ? `at least ${UNBOUNDED_PROBE}` : `exactly ${limit}`;
+      const judged = canJudgeParallelism(ctx.deadlines.delayMs, ctx.deadlines.multiplier);
+      let atOnce: AtOnce | undefined;
+      if (judged && held.served.length > 0) {
+        atOnce = await measureAtOnce(ctx, held.served);
+        Object.assign(evidence, atOnceEvidence(atOnce));
+        const ok = limit === 'unbounded' ? atOnce.count >= UNBOUNDED_PROBE : atOnce.count === limit;
+        check(ok, `${wanted} of ${held.clients.length} open sessions served at the same time`, atOnce.summary, evidence);
+      }
       if (limit === 'unbounded') {
-        check(held.served.length >= UNBOUNDED_PROBE, `at least ${UNBOUNDED_PROBE} of ${held.clients.length} open sessions served at once`,
+        check(held.served.length >= UNBOUNDED_PROBE, `at least ${UNBOUNDED_PROBE} of ${held.clients.length} open sessions served`,
           `${held.served.length} served`, evidence);
       } else {
-        check(held.served.length === limit, `exactly ${limit} of ${held.clients.length} open sessions served at once`,
+        check(held.served.length === limit, `exactly ${limit} of ${held.clients.length} open sessions served, the others waiting`,
           `${held.served.length} served`, evidence);
       }
-      return { message: `measured limit ${held.served.length >= held.clients.length ? `≥ ${held.served.length}` : held.served.length}`, evidence };
+      // Served at the same time where judged; otherwise only admitted.
+      const count = atOnce?.count ?? held.served.length;
+      const measured = count >= held.clients.length ? `≥ ${count}` : `${count}`;
+      return { message: `measured limit ${measured}${judged ? '' : ` (${notJudged(ctx.target)})`}`, evidence };
     },
   },
   {
@@ -131,8 +153,10 @@ export const concurrencyCases: ConformanceCase[] = [
   },
   {
     id: 'concurrency.timing',
-    level: 'INFO',
-    title: '5 clients × 5 lock-step messages: wall time against the serial and the fully parallel ideal',
+    level: 'MUST',
+    delayOverride: judgingDelayOf,
+    skipReason: (t) => (t.delayMs < JUDGED_DELAY_MS && !t.cmd.includes('{delayMs}') ? notJudged(t) : undefined),
+    title: '5 clients × 5 lock-step messages take the time the declared limit implies: nearer that than serial service, never faster than the work',
     async run(ctx) {
       const clients = await Promise.all(Array.from({ length: 5 }, (_, i) => ctx.connect(`timed ${i + 1}`)));
       const start = Date.now();
@@ -149,10 +173,21 @@ export const concurrencyCases: ConformanceCase[] = [
       const d = ctx.deadlines.delayMs;
       const served = clients.filter((c) => c.acks === 5).length;
       check(served === 5, 'every timed client acked 5 times', `${served} were`, {});
-      return {
-        message: `${wall} ms for 25 messages (serial ideal ${25 * d} ms, parallel ideal ${5 * d} ms): ${(wall / (5 * d)).toFixed(1)}× the parallel ideal`,
-        evidence: { wallMs: wall, serialIdealMs: 25 * d, parallelIdealMs: 5 * d },
-      };
+      // Each client's 5 messages take 5 delays; a limit of L serves the 5 clients in ceil(5/L) waves.
+      const limit = ctx.target.limit;
+      const expected = (limit === 'unbounded' ? 1 : Math.ceil(5 / limit)) * 5 * d;
+      const serial = 25 * d;
+      const evidence = { wallMs: wall, expectedMs: expected, serialMs: serial, parallelMs: 5 * d };
+      const summary = `${wall} ms for 25 messages (${(wall / (5 * d)).toFixed(1)}× the fully parallel ${5 * d} ms; serial would take ${serial} ms)`;
+      // No faster than the work: lock-step messages each need a whole delay.
+      const floor = expected - d / 2;
+      check(wall >= floor, `at least ${floor} ms (the work of ${expected / d} delays in a row, less half a delay)`, summary, evidence);
+      if (expected < serial) {
+        const ceiling = (expected + serial) / 2;
+        check(wall <= ceiling, `at most ${ceiling} ms (halfway from the ${expected} ms a limit of ${limit} takes to the ${serial} ms of serial service)`,
+          summary, evidence);
+      }
+      return { message: summary, evidence };
     },
   },
 ];

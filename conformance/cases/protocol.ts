@@ -5,6 +5,18 @@ import { frame } from '../harness/client';
 
 const ACK = 'ack';
 
+/** Below this work delay an early ack cannot be told from scheduling noise; the case runs at the judging delay. */
+const EARLY_ACK_MIN_DELAY_MS = 50;
+const EARLY_ACK_JUDGING_DELAY_MS = 200;
+
+/**
+ * How much sooner than the delay an ack may arrive: timers measured from a cached loop time (libuv,
+ * asyncio) can start a few ms before the read that triggered them. 10% of the delay, at least 5 ms.
+ */
+export function earlyAckTolerance(delayMs: number): number {
+  return Math.max(5, Math.ceil(delayMs / 10));
+}
+
 /** protocol.*: one ack per ETX-framed message, exact bytes, and the goodbye rule. */
 export const protocolCases: ConformanceCase[] = [
   {
@@ -28,6 +40,30 @@ export const protocolCases: ConformanceCase[] = [
         await expectExactly(c, ACK.repeat(i), deadlines.ack(1), 0);
       }
       await expectStillOpen(c, ACK.repeat(5), deadlines.quiet());
+    },
+  },
+  {
+    id: 'protocol.ack.after-delay',
+    level: 'MUST',
+    delayOverride: (t) => (t.delayMs < EARLY_ACK_MIN_DELAY_MS ? EARLY_ACK_JUDGING_DELAY_MS : undefined),
+    skipReason: (t) => (t.delayMs < EARLY_ACK_MIN_DELAY_MS && !t.cmd.includes('{delayMs}')
+      ? `a ${t.delayMs} ms work delay: no ack can be early (give the command {delayMs} to run this case at ${EARLY_ACK_JUDGING_DELAY_MS} ms)` : undefined),
+    title: 'no ack arrives sooner after its message than the work delay (less a small tolerance)',
+    async run({ connect, deadlines }) {
+      const d = deadlines.delayMs;
+      const tolerance = earlyAckTolerance(d);
+      const c = await connect();
+      const gaps: number[] = [];
+      for (let i = 1; i <= 3; i++) {
+        const sentAt = Date.now();
+        await c.send(`work ${i}`);
+        await expectExactly(c, ACK.repeat(i), deadlines.ack(1), 0);
+        gaps.push((c.ackTimes()[i - 1] ?? Date.now()) - sentAt);
+      }
+      const earliest = Math.min(...gaps);
+      check(earliest >= d - tolerance, `each ack at least ${d - tolerance} ms after its message (the ${d} ms work delay less ${tolerance} ms)`,
+        `an ack ${earliest} ms after its message`, { gapsMs: gaps.join(' '), delayMs: d, toleranceMs: tolerance });
+      return { message: `acks ${gaps.join(', ')} ms after their messages (delay ${d} ms)` };
     },
   },
   {

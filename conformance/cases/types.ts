@@ -59,8 +59,11 @@ export interface ConformanceCase {
   skipReason?(target: Target): string | undefined;
   /** The case needs /proc (skipped with that reason where it is missing). */
   needsProcfs?: boolean;
-  /** Runs the server with this work delay instead of the declared one, where the command has {delayMs}. */
-  delayOverride?: number;
+  /**
+   * Runs the server with this work delay instead of the declared one, where the command has {delayMs}:
+   * a number, or decided per target and timeout multiplier (undefined keeps the declared delay).
+   */
+  delayOverride?: number | ((target: Target, multiplier: number) => number | undefined);
   /**
    * The case loads the machine in bursts (a crowd of processes, a flood): the runner gives it the
    * machine alone, so it cannot starve the timing of cases in other kit processes. Decided per target.

@@ -105,6 +105,18 @@ export class ProtocolClient {
     return countAcks(this.received).acks;
   }
 
+  /** When each ack completed (Date.now() ms), in order. */
+  ackTimes(): number[] {
+    const times: number[] = [];
+    let bytes = 0;
+    for (const a of this.arrivals) {
+      const before = Math.floor(bytes / 3);
+      bytes += a.bytes;
+      for (let i = before; i < Math.floor(bytes / 3); i++) times.push(this.connectedAt + a.at);
+    }
+    return times;
+  }
+
   /** Writes raw bytes and resolves once they are handed to the kernel. */
   write(bytes: Buffer | string): Promise<void> {
     const buf = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes;

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Deadlines, pollUntil } from './deadlines';
 import { pickFreePort } from './free-port';
 import { hasProcfs, ProcessInfo, processTree } from './procfs';
-import { findServerProcess, listenHolders } from './server-process';
+import { describeLaunch, findServerProcess, listenHolders } from './server-process';
 import { RUN_MARKER_ENV, signalTarget, TARGET_MARKER_ENV, targetMembers } from './reaper';
 import { expandCommand, splitCommand, Target } from './target';
 import { runMarker, trackSession, untrackSession } from './watchdog';
@@ -40,6 +40,8 @@ export interface LaunchedTarget {
   readonly serverPid: number;
   /** Processes between the started command and the server, command first (empty when it is the server). */
   readonly launchers: ProcessInfo[];
+  /** "npm exec (10) → sh (11) → node (12, the server)"; undefined when the command is the server. */
+  readonly launchedThrough?: string;
   readonly marker: string;
   readonly command: string;
   readonly startedAt: number;
@@ -197,7 +199,7 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
   (handle as { readyAfterMs: number }).readyAfterMs = Date.now() - startedAt;
   if (procfs) {
     const found = findServerProcess(pid, listenHolders(handle.memberPids(), port).pids);
-    Object.assign(handle, { serverPid: found.pid, launchers: found.launchers });
+    Object.assign(handle, { serverPid: found.pid, launchers: found.launchers, launchedThrough: describeLaunch(found) });
   }
   return handle;
 }

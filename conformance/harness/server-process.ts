@@ -54,7 +54,7 @@ export function findServerProcess(startedPid: number, holders: number[], snapsho
 }
 
 /** "npm exec (10) → sh (11) → node (12, the server)", for evidence; undefined when the command is the server itself. */
-export function describeLaunch(server: ServerProcess, serverComm = readProcess(server.pid)?.comm ?? '?'): string | undefined {
+export function describeLaunch(server: ServerProcess, serverComm = readProcess(server.pid)?.comm ?? 'exited'): string | undefined {
   if (server.launchers.length === 0) return undefined;
   return [...server.launchers.map((p) => `${p.comm} (${p.pid})`), `${serverComm} (${server.pid}, the server)`].join(' → ');
 }

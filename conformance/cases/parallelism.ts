@@ -1,0 +1,87 @@
+import { ProtocolClient } from '../harness/client';
+import { pollUntil } from '../harness/deadlines';
+import { Target } from '../harness/target';
+import { CaseContext } from './types';
+
+/**
+ * The shortest work delay (before the timeout multiplier) at which service at the same time can be told
+ * from service one after another: parallel acks land within half a delay of each other, serial ones a
+ * whole delay apart, and a busy 2-core machine can add tens of milliseconds of scheduling noise.
+ */
+export const JUDGED_DELAY_MS = 100;
+/** The work delay the judging cases run at when the declared one is shorter and the command takes `{delayMs}`. */
+export const JUDGING_DELAY_MS = 200;
+
+/** True when acks `delayMs` apart stand out from scheduling noise. */
+export function canJudgeParallelism(delayMs: number, multiplier: number): boolean {
+  return delayMs >= JUDGED_DELAY_MS * multiplier;
+}
+
+/** The delay to run a judging case at instead of the declared one, or undefined to keep it. */
+export function judgingDelay(delayMs: number, multiplier: number): number | undefined {
+  return canJudgeParallelism(delayMs, multiplier) ? undefined : Math.ceil(JUDGING_DELAY_MS * multiplier);
+}
+
+/** What a case says when it cannot judge parallelism (a short delay and no `{delayMs}` to lengthen it). */
+export function notJudged(target: Target): string {
+  return `parallelism not judged: a ${target.delayMs} ms work delay cannot tell parallel from serial service ` +
+    `(give the command {delayMs} and the kit runs this case at ${JUDGING_DELAY_MS} ms)`;
+}
+
+/** How many of the messages sent at one moment were worked at the same time, from their acks' arrival. */
+export interface AtOnce {
+  /** acks that arrived within `windowMs` of the first: the sessions served at the same time */
+  count: number;
+  /** sessions that sent a message */
+  of: number;
+  windowMs: number;
+  /** ms from the send to each ack that arrived, sorted */
+  acksAfterMs: number[];
+  /** one line for a person: "5 at once (acks within 3 ms)" or "1 at a time: acks 200 ms apart" */
+  summary: string;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? 0 : sorted[Math.floor(sorted.length / 2)];
+}
+
+/**
+ * Judges acks of messages all sent at `sentAt`: those within half a work delay of the first ack were
+ * worked at the same time as it; serial work puts each ack a whole delay after the one before.
+ */
+export function servedAtOnce(sentAt: number, ackTimes: number[], of: number, delayMs: number): AtOnce {
+  const after = ackTimes.map((t) => t - sentAt).sort((a, b) => a - b);
+  const windowMs = delayMs / 2;
+  const count = after.filter((t) => t - after[0] <= windowMs).length;
+  const gaps = after.slice(1).map((t, i) => t - after[i]);
+  let summary: string;
+  if (after.length === 0) summary = 'no ack arrived';
+  else if (count === 1 && after.length > 1) summary = `served 1 at a time: acks ${median(gaps)} ms apart`;
+  else summary = `${count} served at the same time (acks within ${after[count - 1] - after[0]} ms of the first)`;
+  return { count, of, windowMs, acksAfterMs: after, summary };
+}
+
+/**
+ * Every session in `sessions` (each served already, idle, holding its slot) sends one more message at
+ * the same moment; the kit waits for all acks, or, once the first is in, long enough to see whether the
+ * rest trickle in one work delay apart. The sessions stay open.
+ */
+export async function measureAtOnce(ctx: CaseContext, sessions: ProtocolClient[]): Promise<AtOnce> {
+  const d = ctx.deadlines.delayMs;
+  const before = sessions.map((c) => c.acks);
+  const sentAt = Date.now();
+  await Promise.all(sessions.map((c, i) => c.send(`at once ${i + 1}`)));
+  const arrived = (): number[] => sessions.flatMap((c, i) => c.ackTimes().slice(before[i], before[i] + 1));
+  await pollUntil(() => {
+    const times = arrived();
+    return times.length === sessions.length || (times.length > 0 && Date.now() >= Math.min(...times) + 2.5 * d);
+  }, ctx.deadlines.firstAck(sessions.length));
+  return servedAtOnce(sentAt, arrived(), sessions.length, d);
+}
+
+/** Evidence of a measurement, for reports. */
+export function atOnceEvidence(m: AtOnce): Record<string, unknown> {
+  const shown = m.acksAfterMs.length > 12 ? [...m.acksAfterMs.slice(0, 12), '…'] : m.acksAfterMs;
+  return { servedAtOnce: m.count, sentAtOnce: m.of, sameTimeWindowMs: m.windowMs, acksAfterMs: shown.join(' ') };
+}
