@@ -73,6 +73,26 @@ describe('launchTarget', () => {
   });
 });
 
+describe('launchTarget finds the server process', () => {
+  test('started directly, the command is the server', async () => {
+    const server = await launchTarget(target(fixtureCommand('dies-on-connection', '{port}')), deadlines);
+    expect(server.serverPid).toBe(server.pid);
+    expect(server.launchers).toEqual([]);
+    expect(server.launchedThrough).toBeUndefined();
+    await server.stop();
+  });
+
+  test('started through sh -c without exec, the server is the shell\'s child and the shell a launcher', async () => {
+    const server = await launchTarget(target(`sh -c '${fixtureCommand('dies-on-connection', '{port}')}; exit $?'`), deadlines);
+    expect(server.serverPid).not.toBe(server.pid);
+    expect(server.launchers.map((p) => p.pid)).toEqual([server.pid]);
+    expect(listProcesses().find((p) => p.pid === server.serverPid)?.ppid).toBe(server.pid);
+    expect(server.serverPids()).not.toContain(server.pid);
+    expect(server.launchedThrough).toMatch(/^sh \(\d+\) → node \(\d+, the server\)$/);
+    await server.stop();
+  });
+});
+
 describe('launchTarget and the port it picks', () => {
   test('the port is outside the kernel ephemeral range, where no outgoing connection can take it', async () => {
     const ephemeral = readEphemeralRange();

@@ -1,0 +1,49 @@
+import { describeConformance } from '../../jest/describe-conformance';
+import { findCase } from '../../cases';
+import { ConformanceCase } from '../../cases/types';
+import { compiledModule, packageRoot } from '../../harness/paths';
+import { ModelName, REFERENCE_MODELS } from '../../harness/models';
+import { Language, referenceCommand, referenceTarget } from '../../reference';
+import { SUITE_DELAY_MS } from './reference-suite';
+
+/** How people start servers: through npx, a shell without exec, a Node launcher that forwards signals. */
+export const LAUNCH_STYLES = ['npx serve', 'sh -c', 'bash -c', 'node launcher'] as const;
+export type LaunchStyle = (typeof LAUNCH_STYLES)[number];
+
+/**
+ * The cases a launcher can change: the ones that count the server's processes, signal it or its
+ * workers, and judge its exit. The others talk TCP only, where a launcher takes no part.
+ */
+export const LAUNCHER_CASES = ['resources.children', 'resources.zombies', 'lifecycle.sigterm', 'lifecycle.worker-respawn'];
+
+/** The command line that starts a reference server in a launch style. */
+export function launchedCommand(style: LaunchStyle, model: ModelName, lang: Language): string {
+  const direct = referenceCommand(model, lang);
+  const pool = model === 'prefork' || model === 'thread-pool';
+  switch (style) {
+    case 'npx serve':
+      return `npx --no server-models serve ${model} --lang ${lang} --port {port} --delay-ms {delayMs}${pool ? ' --workers {workers}' : ''}`;
+    case 'sh -c':
+    case 'bash -c':
+      return `${style.split(' ')[0]} -c '${direct}; exit $?'`;
+    case 'node launcher':
+      return `${JSON.stringify(process.execPath)} ${JSON.stringify(compiledModule('fixtures/launch/forwarding-launcher'))} ${direct}`;
+  }
+}
+
+/** The launcher cases against every reference server of one language, started in every launch style. */
+export function describeLaunchStyles(lang: Language): void {
+  const cases = LAUNCHER_CASES.map((id) => findCase(id)).filter((c): c is ConformanceCase => c !== undefined);
+  for (const style of LAUNCH_STYLES) {
+    for (const model of REFERENCE_MODELS) {
+      const spec = referenceTarget(model, lang, SUITE_DELAY_MS);
+      if (!spec.available) {
+        test.skip(`${spec.name} via ${style}: not built here`, () => undefined);
+        continue;
+      }
+      const name = `${spec.name} via ${style}`;
+      // npx finds this package's own bin from its root, as a user of the repository runs it.
+      describeConformance({ ...spec, name, cmd: launchedCommand(style, model, lang), cwd: packageRoot() }, { cases, failOn: ['fail', 'non-strict'] });
+    }
+  }
+}
