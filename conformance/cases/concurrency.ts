@@ -57,8 +57,6 @@ function limitEvidence(held: HeldSessions, ctx: CaseContext): Record<string, unk
   };
 }
 
-/** The cases that judge parallelism run at a delay long enough to tell it from serial service. */
-const judgingDelayOf = (t: Target, multiplier: number): number | undefined => judgingDelay(t.delayMs, multiplier);
 
 /** concurrency.*: the server serves exactly as many sessions at once as its model promises. */
 export const concurrencyCases: ConformanceCase[] = [
@@ -66,7 +64,7 @@ export const concurrencyCases: ConformanceCase[] = [
     id: 'concurrency.limit',
     level: 'MUST',
     exclusive: crowdsAreHeavy,
-    delayOverride: judgingDelayOf,
+    delayOverride: (t, multiplier) => judgingDelay(t.delayMs, multiplier),
     title: 'with L+1 sessions held open, exactly L are served at the same time (at least 64 for unbounded models)',
     async run(ctx) {
       // Round 1 admits: each held session sends a message and waits for its first ack. Round 2 times:
@@ -154,7 +152,7 @@ export const concurrencyCases: ConformanceCase[] = [
   {
     id: 'concurrency.timing',
     level: 'MUST',
-    delayOverride: judgingDelayOf,
+    delayOverride: (t, multiplier) => judgingDelay(t.delayMs, multiplier),
     skipReason: (t) => (t.delayMs < JUDGED_DELAY_MS && !t.cmd.includes('{delayMs}') ? notJudged(t) : undefined),
     title: '5 clients × 5 lock-step messages take the time the declared limit implies: nearer that than serial service, never faster than the work',
     async run(ctx) {

@@ -56,7 +56,7 @@ export function servedAtOnce(sentAt: number, ackTimes: number[], of: number, del
   const count = after.filter((t) => t - after[0] <= windowMs).length;
   const gaps = after.slice(1).map((t, i) => t - after[i]);
   let summary: string;
-  if (after.length === 0) summary = 'no ack arrived';
+  if (after.length === 0) summary = `no ack for any of the ${of} messages sent at once (each session's second)`;
   else if (count === 1 && after.length > 1) summary = `served 1 at a time: acks ${median(gaps)} ms apart`;
   else summary = `${count} served at the same time (acks within ${after[count - 1] - after[0]} ms of the first)`;
   return { count, of, windowMs, acksAfterMs: after, summary };

@@ -2,12 +2,9 @@ import { ConformanceCase } from './types';
 import { check } from './types';
 import { clientEvidence, describeReceived, expectExactly, expectFinAfter, expectStillOpen, pace } from './evidence';
 import { frame } from '../harness/client';
+import { judgingDelay, JUDGED_DELAY_MS, JUDGING_DELAY_MS } from './parallelism';
 
 const ACK = 'ack';
-
-/** Below this work delay an early ack cannot be told from scheduling noise; the case runs at the judging delay. */
-const EARLY_ACK_MIN_DELAY_MS = 50;
-const EARLY_ACK_JUDGING_DELAY_MS = 200;
 
 /**
  * How much sooner than the delay an ack may arrive: timers measured from a cached loop time (libuv,
@@ -45,9 +42,9 @@ export const protocolCases: ConformanceCase[] = [
   {
     id: 'protocol.ack.after-delay',
     level: 'MUST',
-    delayOverride: (t) => (t.delayMs < EARLY_ACK_MIN_DELAY_MS ? EARLY_ACK_JUDGING_DELAY_MS : undefined),
-    skipReason: (t) => (t.delayMs < EARLY_ACK_MIN_DELAY_MS && !t.cmd.includes('{delayMs}')
-      ? `a ${t.delayMs} ms work delay: no ack can be early (give the command {delayMs} to run this case at ${EARLY_ACK_JUDGING_DELAY_MS} ms)` : undefined),
+    delayOverride: (t, multiplier) => judgingDelay(t.delayMs, multiplier),
+    skipReason: (t) => (t.delayMs < JUDGED_DELAY_MS && !t.cmd.includes('{delayMs}')
+      ? `a ${t.delayMs} ms work delay: an early ack cannot be told from scheduling noise (give the command {delayMs} to run this case at ${JUDGING_DELAY_MS} ms)` : undefined),
     title: 'no ack arrives sooner after its message than the work delay (less a small tolerance)',
     async run({ connect, deadlines }) {
       const d = deadlines.delayMs;
