@@ -1,10 +1,10 @@
 import { ProtocolClient, closeAll } from './harness/client';
 import { Deadlines, makeDeadlines } from './harness/deadlines';
-import { launchTarget, LaunchedTarget, LaunchError } from './harness/launcher';
+import { launchTarget, LaunchedTarget, LaunchError, listensOn } from './harness/launcher';
 import { hasProcfs } from './harness/procfs';
 import { withMachineLock } from './harness/machine-lock';
 import { Target } from './harness/target';
-import { CaseContext, CaseFailure, CaseResult, ConformanceCase, Level, Outcome, SessionTrace } from './cases/types';
+import { CaseBlocked, CaseContext, CaseFailure, CaseResult, ConformanceCase, Level, Outcome, SessionTrace } from './cases/types';
 
 function failureOutcome(level: Level): Outcome {
   return level === 'MUST' ? 'fail' : level === 'SHOULD' ? 'non-strict' : 'informational';
@@ -31,6 +31,20 @@ function serverEvidence(server: LaunchedTarget): Record<string, unknown> {
   if (!exit) return {};
   const stderr = server.stderr().trimEnd().split('\n').slice(-5).join('\n');
   return { serverExited: exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`, ...(stderr ? { serverStderr: stderr } : {}) };
+}
+
+/**
+ * A connect that failed is an observation about the server: says what was true at that moment (server
+ * process alive or exited, a listener on the port or not).
+ */
+function connectFailure(err: NodeJS.ErrnoException, server: LaunchedTarget): CaseFailure {
+  const exit = server.exitStatus();
+  const alive = server.serverAlive();
+  const listening = hasProcfs() ? listensOn(server.memberPids(), server.port) !== undefined : undefined;
+  const state = alive ? `the server process ${server.serverPid} alive` : `the server exited (${exit ? (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`) : `process ${server.serverPid} gone`})`;
+  const listener = listening === undefined ? '' : listening ? `, a socket of the server listening on port ${server.port}` : `, nothing of the server listening on port ${server.port}`;
+  return new CaseFailure(`a connection to ${server.host}:${server.port}`, `${err.code ?? err.message} with ${state}${listener}`,
+    { connectError: err.message, serverAlive: alive, listening: listening ?? 'unknown (no /proc)' });
 }
 
 /** Cases about processes name the launchers the server was found under (they are never counted). */
@@ -71,7 +85,12 @@ async function runLaunched(c: ConformanceCase, target: Target, deadlines: Deadli
       deadlines,
       now: () => Date.now() - start,
       connect: async (label = `client ${clients.length + 1}`) => {
-        const client = await ProtocolClient.connect(launched.host, launched.port, deadlines.slack() * 3);
+        let client: ProtocolClient;
+        try {
+          client = await ProtocolClient.connect(launched.host, launched.port, deadlines.slack() * 3);
+        } catch (err) {
+          throw connectFailure(err as NodeJS.ErrnoException, launched);
+        }
         clients.push({ label, client });
         return client;
       },
@@ -90,11 +109,17 @@ async function runLaunched(c: ConformanceCase, target: Target, deadlines: Deadli
     const result: CaseResult = { ...base, outcome: failureOutcome(c.level), durationMs: Date.now() - start };
     if (err instanceof CaseFailure) {
       Object.assign(result, { message: err.message, expected: err.expected, actual: err.actual, evidence: { ...err.evidence } });
+      // An INFO case has no verdict to fail: its measurement could not be made, and it says so.
+      if (c.level === 'INFO') result.message = `not measured: ${err.message}`;
+    } else if (err instanceof CaseBlocked) {
+      Object.assign(result, { outcome: 'blocked', message: err.reason, blockedBy: err.explainedBy, evidence: { ...err.evidence } });
     } else if (err instanceof LaunchError) {
-      result.message = err.message;
+      // This case's own server did not start (the suite's first start did): nothing could be measured.
+      Object.assign(result, { outcome: 'blocked', message: err.message, blockedBy: ['lifecycle.ready'] });
     } else {
-      const e = err as NodeJS.ErrnoException;
-      result.message = `the case could not talk to the server: ${e.code ? `${e.code} ` : ''}${e.message}`;
+      // Anything else is a bug of the kit, never a verdict on the server.
+      const e = err instanceof Error ? err : new Error(String(err));
+      Object.assign(result, { outcome: 'error', message: `kit error: ${e.message}`, stack: e.stack });
     }
     if (server) result.evidence = { ...result.evidence, ...serverEvidence(server), ...launchEvidence(c, server) };
     result.sessions = clients.map(({ label, client }) => traceOf(label, client, start));
@@ -126,6 +151,20 @@ export async function runSuite(target: Target, cases: ConformanceCase[], options
     const result = await runCase(c, target, options.deadlines);
     results.push(result);
     options.onResult?.(result);
+  }
+  return explainBlocked(results);
+}
+
+/**
+ * A blocked case names the cases that can explain it; where some of them failed in this run, those
+ * are the explanation, and only they are named.
+ */
+export function explainBlocked(results: CaseResult[]): CaseResult[] {
+  const failed = new Set(results.filter((r) => r.outcome === 'fail' || r.outcome === 'non-strict').map((r) => r.id));
+  for (const r of results) {
+    if (r.outcome !== 'blocked' || !r.blockedBy) continue;
+    const seen = r.blockedBy.filter((id) => failed.has(id));
+    if (seen.length > 0) r.blockedBy = seen;
   }
   return results;
 }

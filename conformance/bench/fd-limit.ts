@@ -1,15 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { FdLimits, fdLimitsOf } from '../harness/fd-limits';
 
 /** This process's descriptor limits (RLIMIT_NOFILE), from /proc/self/limits. */
-export function fdLimits(): { soft: number; hard: number } | undefined {
-  try {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
-    const [soft, hard] = (line ?? '').split(/\s{2,}/).slice(1, 3).map((v) => (v === 'unlimited' ? Infinity : Number(v)));
-    return Number.isFinite(soft) || soft === Infinity ? { soft, hard } : undefined;
-  } catch {
-    return undefined;
-  }
+export function fdLimits(): FdLimits | undefined {
+  return fdLimitsOf('self');
 }
 
 export interface FdBudget {

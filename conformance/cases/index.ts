@@ -2,13 +2,14 @@ import { closeCases } from './close';
 import { concurrencyCases } from './concurrency';
 import { protocolCases } from './protocol';
 import { resourceCases } from './resources';
+import { exhaustionCases } from './exhaustion';
 import { robustnessCases } from './robustness';
 import { lifecycleCases } from './lifecycle';
 import { ConformanceCase } from './types';
 
 /** Every case of the kit, in run order. Ids are stable: reports and expect-fail lists key on them. */
 export const allCases: ConformanceCase[] = [
-  ...protocolCases, ...closeCases, ...concurrencyCases, ...resourceCases, ...robustnessCases, ...lifecycleCases,
+  ...protocolCases, ...closeCases, ...concurrencyCases, ...resourceCases, ...exhaustionCases, ...robustnessCases, ...lifecycleCases,
 ];
 
 export function findCase(id: string): ConformanceCase | undefined {

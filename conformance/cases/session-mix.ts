@@ -11,32 +11,38 @@ export function sessionMix(rounds: number): SessionEnd[] {
   return Array.from({ length: rounds }, () => EVERY_END).flat();
 }
 
+/**
+ * One session that ends the given way. Whatever the server does, the session is over when this
+ * resolves: a client that got no FIN (or no ack) in time gives up and closes, as a real one would, so
+ * the resources the server holds for it can be measured afterwards. Resolves with the problem seen.
+ */
 async function oneSession(ctx: CaseContext, end: SessionEnd, label: string, crowd: number): Promise<string | undefined> {
   const c: ProtocolClient = await ctx.connect(label);
   const d = ctx.deadlines;
   const firstAck = d.firstAck(crowd);
-  switch (end) {
-    case 'connect-close':
-      c.close();
-      return undefined;
-    case 'rst':
-      await c.send('reset after this');
-      c.reset();
-      return undefined;
-    case 'goodbye':
-      await c.send('hello');
-      if (!(await c.waitForAcks(1, firstAck))) return `${label}: no ack within ${firstAck} ms`;
-      await c.send('goodbye');
-      return (await c.waitForClose(d.close())).kind === 'fin' ? undefined : `${label}: no FIN after goodbye`;
-    case 'eof':
-      await c.send('hello');
-      c.endWriting();
-      return (await c.waitForClose(firstAck + d.close())).kind === 'fin' ? undefined : `${label}: no FIN after EOF`;
-    case 'full-close':
-      await c.send('hello');
-      if (!(await c.waitForAcks(1, firstAck))) return `${label}: no ack within ${firstAck} ms`;
-      c.close();
-      return undefined;
+  try {
+    switch (end) {
+      case 'connect-close':
+        return undefined;
+      case 'rst':
+        await c.send('reset after this');
+        c.reset();
+        return undefined;
+      case 'goodbye':
+        await c.send('hello');
+        if (!(await c.waitForAcks(1, firstAck))) return `${label}: no ack within ${firstAck} ms`;
+        await c.send('goodbye');
+        return (await c.waitForClose(d.close())).kind === 'fin' ? undefined : `${label}: no FIN after goodbye`;
+      case 'eof':
+        await c.send('hello');
+        c.endWriting();
+        return (await c.waitForClose(firstAck + d.close())).kind === 'fin' ? undefined : `${label}: no FIN after EOF`;
+      case 'full-close':
+        await c.send('hello');
+        return (await c.waitForAcks(1, firstAck)) ? undefined : `${label}: no ack within ${firstAck} ms`;
+    }
+  } finally {
+    c.close();
   }
 }
 

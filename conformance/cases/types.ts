@@ -5,7 +5,13 @@ import { Target } from '../harness/target';
 
 /** MUST failures fail the run; SHOULD failures are non-strict unless --strict; INFO never fails. */
 export type Level = 'MUST' | 'SHOULD' | 'INFO';
-export type Outcome = 'pass' | 'fail' | 'non-strict' | 'skip' | 'informational';
+/**
+ * What a case concluded. `fail` (MUST) and `non-strict` (SHOULD) are about the server. `blocked`: the
+ * measurement could not be made (the server died, nothing listens); the cases that explain it are named.
+ * `error`: a fault of the kit itself, never held against the server (the run exits 2).
+ */
+export type Outcome = 'pass' | 'fail' | 'non-strict' | 'skip' | 'informational' | 'blocked' | 'error';
+export const OUTCOMES: readonly Outcome[] = ['pass', 'fail', 'non-strict', 'skip', 'informational', 'blocked', 'error'];
 
 /** What happened on one client connection of a case, for evidence and timelines. */
 export interface SessionTrace {
@@ -31,6 +37,10 @@ export interface CaseResult {
   actual?: string;
   evidence?: Record<string, unknown>;
   sessions?: SessionTrace[];
+  /** blocked: ids of the cases whose failures explain why the measurement could not be made */
+  blockedBy?: string[];
+  /** error: the kit's stack trace, for a bug report */
+  stack?: string;
 }
 
 /** What a case sees: the target, its freshly started server, deadlines, and a tracked client factory. */
@@ -81,6 +91,21 @@ export class CaseFailure extends Error {
     readonly evidence: Record<string, unknown> = {},
   ) {
     super(`expected ${expected}; saw ${actual}`);
+  }
+}
+
+/**
+ * The case could not make its measurement (the server died, nothing listens): not a verdict on what the
+ * case is about. `explainedBy` names the cases whose failures tell why.
+ */
+export class CaseBlocked extends Error {
+  override name = 'CaseBlocked';
+  constructor(
+    readonly reason: string,
+    readonly explainedBy: string[],
+    readonly evidence: Record<string, unknown> = {},
+  ) {
+    super(reason);
   }
 }
 

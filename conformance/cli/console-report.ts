@@ -1,8 +1,8 @@
-import { CaseResult, Outcome } from '../cases/types';
+import { CaseResult, Outcome, OUTCOMES } from '../cases/types';
 import { Verdict } from '../reports/verdict';
 
-const COLORS: Record<Outcome, string> = { pass: '32', fail: '31', 'non-strict': '33', skip: '90', informational: '36' };
-const LABELS: Record<Outcome, string> = { pass: 'PASS', fail: 'FAIL', 'non-strict': 'WARN', skip: 'SKIP', informational: 'INFO' };
+const COLORS: Record<Outcome, string> = { pass: '32', fail: '31', 'non-strict': '33', skip: '90', informational: '36', blocked: '35', error: '41;97' };
+const LABELS: Record<Outcome, string> = { pass: 'PASS', fail: 'FAIL', 'non-strict': 'WARN', skip: 'SKIP', informational: 'INFO', blocked: 'BLOCK', error: 'ERROR' };
 
 /** Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org). */
 export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
@@ -20,37 +20,40 @@ const VERDICT_LABELS: Partial<Record<Verdict, [string, string]>> = {
   failed: ['FAIL', '31'],
 };
 
-/** One line per case, with expected / actual / evidence under a failure. */
+/** One line per case; under a failure what was expected, what was seen and the evidence; under a blocked case why. */
 export function formatResult(r: CaseResult, color = useColor(), verdict?: Verdict): string {
   const [label, code] = (verdict && VERDICT_LABELS[verdict]) ?? [LABELS[r.outcome], COLORS[r.outcome]];
   const suffix = verdict === 'unexpected-pass' ? '  (listed in --expect-fail, but passed)' : '';
   const head = `${paint(label.padEnd(5), code, color)} ${r.id.padEnd(40)} ${r.level.padEnd(6)} ${String(r.durationMs).padStart(6)} ms${suffix}`;
-  const lines = [r.message && (r.outcome === 'skip' || r.outcome === 'informational' || r.outcome === 'pass') ? `${head}  ${r.message}` : head];
-  if (r.outcome === 'fail' || r.outcome === 'non-strict') {
-    if (r.expected !== undefined) {
-      lines.push(`      expected: ${r.expected}`, `      actual:   ${r.actual}`);
-    } else if (r.message) {
-      lines.push(`      ${r.message}`);
-    }
+  const inline = r.outcome === 'skip' || r.outcome === 'informational' || r.outcome === 'pass';
+  const lines = [r.message && inline ? `${head}  ${r.message}` : head];
+  const failed = r.outcome === 'fail' || r.outcome === 'non-strict' || (r.outcome === 'informational' && r.expected !== undefined);
+  if (r.outcome === 'blocked') {
+    lines.push(`      not measured: ${r.message ?? ''}`);
+    if (r.blockedBy?.length) lines.push(`      explained by: ${r.blockedBy.join(', ')}`);
+  } else if (r.outcome === 'error') {
+    lines.push(`      ${r.message ?? 'kit error'} (a fault of the kit, not of the server; the stack is in the JSON report)`);
+  } else if (failed && r.expected !== undefined) {
+    lines.push(`      expected: ${r.expected}`, `      actual:   ${r.actual}`);
+  } else if (failed && r.message) {
+    lines.push(`      ${r.message}`);
+  }
+  if (failed || r.outcome === 'blocked') {
     for (const [k, v] of Object.entries(r.evidence ?? {})) lines.push(`      ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
   }
   return lines.join('\n');
 }
 
-export interface Tally {
-  pass: number;
-  fail: number;
-  'non-strict': number;
-  skip: number;
-  informational: number;
-}
+export type Tally = Record<Outcome, number>;
 
 export function tally(results: CaseResult[]): Tally {
-  const t: Tally = { pass: 0, fail: 0, 'non-strict': 0, skip: 0, informational: 0 };
+  const t = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Tally;
   for (const r of results) t[r.outcome]++;
   return t;
 }
 
+/** "30 passed, 2 failed, …"; blocked and kit errors are named only when there are some. */
 export function formatTally(t: Tally): string {
-  return `${t.pass} passed, ${t.fail} failed, ${t['non-strict']} non-strict, ${t.skip} skipped, ${t.informational} informational`;
+  const extra = [t.blocked ? `${t.blocked} blocked` : '', t.error ? `${t.error} kit errors` : ''].filter(Boolean);
+  return `${t.pass} passed, ${t.fail} failed, ${t['non-strict']} non-strict, ${t.skip} skipped, ${t.informational} informational${extra.length ? `, ${extra.join(', ')}` : ''}`;
 }

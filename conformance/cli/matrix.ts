@@ -21,12 +21,15 @@ function areaOf(id: string): string {
   return id.split('.')[0];
 }
 
-/** One cell: passed / applicable, with the failures marked. */
+/** One cell: passed / applicable, with the failures (✗), blocked cases (?) and kit errors (!) marked. */
 function cell(results: CaseResult[], color: boolean): string {
   const applicable = results.filter((r) => r.outcome !== 'skip' && r.outcome !== 'informational');
   const passed = applicable.filter((r) => r.outcome === 'pass').length;
   const failed = applicable.filter((r) => r.outcome === 'fail').length;
-  const text = `${passed}/${applicable.length}${failed ? ` ${failed}✗` : applicable.length > passed ? ' ~' : ''}`;
+  const blocked = applicable.filter((r) => r.outcome === 'blocked').length;
+  const errors = applicable.filter((r) => r.outcome === 'error').length;
+  const marks = [failed ? `${failed}✗` : '', blocked ? `${blocked}?` : '', errors ? `${errors}!` : ''].filter(Boolean).join(' ');
+  const text = `${passed}/${applicable.length}${marks ? ` ${marks}` : applicable.length > passed ? ' ~' : ''}`;
   return paint(text.padEnd(12), failed ? '31' : applicable.length > passed ? '33' : '32', color);
 }
 
@@ -68,7 +71,7 @@ export async function matrixCommand(args: string[]): Promise<number> {
       onTargetStart: (t) => progress.print(`── ${t.name}`),
       onCaseStart: (t, c, index, total) => progress.show(`   ${index}/${total} ${c.id} …`),
       onResult: (t, r) => {
-        if (r.outcome === 'fail' || r.outcome === 'non-strict') progress.print(formatResult(r, color));
+        if (!['pass', 'skip', 'informational'].includes(r.outcome)) progress.print(formatResult(r, color));
       },
       onTargetError: (t, message) => progress.print(`   target error: ${message}`),
     },

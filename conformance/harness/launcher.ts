@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Deadlines, pollUntil } from './deadlines';
 import { pickFreePort } from './free-port';
-import { hasProcfs, ProcessInfo, processTree } from './procfs';
+import { hasProcfs, ProcessInfo, processTree, readProcess } from './procfs';
 import { describeLaunch, findServerProcess, listenHolders } from './server-process';
 import { RUN_MARKER_ENV, signalTarget, TARGET_MARKER_ENV, targetMembers } from './reaper';
 import { expandCommand, splitCommand, Target } from './target';
@@ -51,6 +51,8 @@ export interface LaunchedTarget {
   stderr(): string;
   /** Exit status of the started command once it has exited. */
   exitStatus(): ExitStatus | undefined;
+  /** The server process is still running (not exited, not a zombie). */
+  serverAlive(): boolean;
   /** Pids of the live process tree rooted at the started command. */
   treePids(): number[];
   /** Pids of the live process tree rooted at the server process (launchers excluded). */
@@ -140,6 +142,11 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
     stdout: () => out,
     stderr: () => errText,
     exitStatus: () => exit,
+    serverAlive: () => {
+      if (handle.serverPid === pid) return exit === undefined;
+      const state = readProcess(handle.serverPid)?.state;
+      return state !== undefined && state !== 'Z';
+    },
     treePids: () => (procfs ? processTree(pid).filter((p) => p.state !== 'Z').map((p) => p.pid) : [pid]),
     serverPids: () => (procfs ? processTree(handle.serverPid).filter((p) => p.state !== 'Z').map((p) => p.pid) : [handle.serverPid]),
     memberPids: () => (procfs ? targetMembers(pid, TARGET_MARKER_ENV, marker) : []),

@@ -197,3 +197,63 @@ export function threadStackMappings(pid: number): number {
   }
   return stacks;
 }
+
+/** One open descriptor of a process: its number and what /proc/<pid>/fd/<n> links to. */
+export interface OpenFd {
+  fd: number;
+  /** e.g. "socket:[1234]", "pipe:[5678]", "anon_inode:[eventpoll]", "/tmp/session.log" */
+  link: string;
+}
+
+/** Every descriptor a process holds (empty when the process is gone). */
+export function openFds(pid: number): OpenFd[] {
+  let names: string[];
+  try {
+    names = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return [];
+  }
+  const fds: OpenFd[] = [];
+  for (const name of names) {
+    try {
+      fds.push({ fd: Number(name), link: readlinkSync(`/proc/${pid}/fd/${name}`) });
+    } catch {
+      // the fd closed while we looked
+    }
+  }
+  return fds;
+}
+
+/** Socket inodes of the network namespace `pid` lives in, by family: what a `socket:[inode]` descriptor is. */
+export function socketFamilies(pid: number | 'self' = 'self'): Map<number, string> {
+  const families = new Map<number, string>();
+  for (const [file, family] of [['tcp', 'tcp'], ['tcp6', 'tcp'], ['udp', 'udp'], ['udp6', 'udp'], ['raw', 'raw'], ['raw6', 'raw']]) {
+    const text = readText(`/proc/${pid}/net/${file}`);
+    if (text === undefined) continue;
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length >= 10) families.set(Number(f[9]), family);
+    }
+  }
+  const unix = readText(`/proc/${pid}/net/unix`);
+  for (const line of (unix ?? '').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length >= 7) families.set(Number(f[6]), 'unix');
+  }
+  return families;
+}
+
+/**
+ * The kind of a descriptor, for counting and evidence: `socket:tcp`, `socket:unix`, `pipe`, `eventfd`,
+ * `epoll`, `timerfd`, `signalfd`, `inotify`, `device` (/dev/…), `file`, or the anon inode's own name.
+ */
+export function fdKind(link: string, families: Map<number, string>): string {
+  const socket = /^socket:\[(\d+)\]$/.exec(link);
+  if (socket) return `socket:${families.get(Number(socket[1])) ?? 'other'}`;
+  if (link.startsWith('pipe:')) return 'pipe';
+  const anon = /^anon_inode:\[?([^\]]+)\]?$/.exec(link);
+  if (anon) return anon[1] === 'eventpoll' ? 'epoll' : anon[1];
+  if (link.startsWith('/dev/')) return 'device';
+  if (link.startsWith('/')) return 'file';
+  return link.replace(/:.*$/, '');
+}

@@ -1,5 +1,5 @@
 import { LaunchedTarget } from './launcher';
-import { listProcesses, ProcessInfo, processTree, readTcpTable, socketInodes, TcpRow, threadStackMappings } from './procfs';
+import { fdKind, listProcesses, openFds, ProcessInfo, processTree, readTcpTable, socketFamilies, socketInodes, TcpRow, threadStackMappings } from './procfs';
 
 /** A socket descriptor held by a process of the server tree. */
 export interface HeldSocket {
@@ -8,12 +8,24 @@ export interface HeldSocket {
   row: TcpRow;
 }
 
+/** A descriptor held by a process of the server tree, of any kind. */
+export interface HeldFd {
+  pid: number;
+  fd: number;
+  /** socket:tcp, socket:unix, pipe, eventfd, epoll, timerfd, signalfd, inotify, device, file, … */
+  kind: string;
+  /** what it is, for evidence: a file's path, a TCP socket's state, the kind otherwise */
+  label: string;
+}
+
 /** One look at a server's whole process tree through /proc. */
 export interface TreeSample {
   at: number;
   processes: ProcessInfo[];
   /** TCP sockets (v4 and v6) held by any process of the tree, one entry per holding process */
   tcpSockets: HeldSocket[];
+  /** every descriptor of every process of the tree */
+  fds: HeldFd[];
   threads: number;
   rssBytes: number;
   vsizeBytes: number;
@@ -43,10 +55,22 @@ export function sampleTree(server: LaunchedTarget): TreeSample {
       if (row) tcpSockets.push({ pid: p.pid, comm: p.comm, row });
     }
   }
+  const families = socketFamilies(processes[0]?.pid ?? 'self');
+  const fds: HeldFd[] = [];
+  for (const p of processes) {
+    for (const { fd, link } of openFds(p.pid)) {
+      const kind = fdKind(link, families);
+      const inode = /^socket:\[(\d+)\]$/.exec(link);
+      const row = inode ? rows.get(Number(inode[1])) : undefined;
+      const label = kind === 'file' || kind === 'device' ? link : row ? `${kind} ${row.state}` : kind;
+      fds.push({ pid: p.pid, fd, kind, label });
+    }
+  }
   return {
     at: Date.now(),
     processes,
     tcpSockets,
+    fds,
     threads: processes.reduce((n, p) => n + p.threads, 0),
     rssBytes: processes.reduce((n, p) => n + p.rssPages * PAGE_SIZE, 0),
     vsizeBytes: processes.reduce((n, p) => n + p.vsizeBytes, 0),
@@ -71,3 +95,25 @@ export function childrenOf(sample: TreeSample, pid: number): ProcessInfo[] {
 }
 
 export const MIB = 1024 * 1024;
+
+/** Counts of each label, as "pipe ×25, /tmp/session.log ×25, socket:tcp CLOSE_WAIT ×3" (largest first). */
+export function describeFdCounts(counts: Map<string, number>, limit = 8): string {
+  const sorted = [...counts].filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+  const shown = sorted.slice(0, limit).map(([label, n]) => `${label} ×${n}`);
+  return sorted.length > limit ? `${shown.join(', ')}, …` : shown.join(', ') || 'none';
+}
+
+/** Descriptors in `after` beyond those in `before`, counted by label. */
+export function fdGrowth(before: HeldFd[], after: HeldFd[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const f of after) counts.set(f.label, (counts.get(f.label) ?? 0) + 1);
+  for (const f of before) counts.set(f.label, (counts.get(f.label) ?? 0) - 1);
+  return new Map([...counts].filter(([, n]) => n > 0));
+}
+
+/** Descriptors of a sample, counted by kind: "socket:tcp 7, pipe 4, epoll 1". */
+export function fdsByKind(sample: TreeSample): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const f of sample.fds) counts.set(f.kind, (counts.get(f.kind) ?? 0) + 1);
+  return counts;
+}

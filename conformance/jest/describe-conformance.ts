@@ -15,7 +15,7 @@ export interface ConformanceOptions {
   skip?: string[];
   /** Timeout multiplier (default: SM_TIMEOUT_MULTIPLIER or 1). */
   timeoutMultiplier?: number;
-  /** Outcomes that fail the Jest test (default: only 'fail', i.e. a failed MUST case). */
+  /** Outcomes that fail the Jest test (default: only 'fail', i.e. a failed MUST case); a kit error always does. */
   failOn?: Outcome[];
   /** Receives every result, e.g. to collect a report. */
   onResult?: (result: CaseResult) => void;
@@ -35,7 +35,7 @@ export function describeConformance(spec: TargetSpec, options: ConformanceOption
       test(`${c.id} (${c.level})`, async () => {
         const result = await runCase(c, target, deadlines);
         options.onResult?.(result);
-        if (failOn.includes(result.outcome)) throw new Error(formatResult(result, false));
+        if (failOn.includes(result.outcome) || result.outcome === 'error') throw new Error(`${formatResult(result, false)}${result.stack ? `\n${result.stack}` : ''}`);
       });
     }
   });

@@ -1,16 +1,24 @@
-import { CaseResult, Outcome } from '../cases/types';
+import { CaseResult, Outcome, OUTCOMES } from '../cases/types';
 import { Limit } from '../harness/models';
 import { ImplementationReport, RunReport } from './run-report';
 import { escapeMarkup as esc, renderTimelineSvg } from './timeline-svg';
 
-const OUTCOMES: Outcome[] = ['pass', 'fail', 'non-strict', 'skip', 'informational'];
 
 /** Cell text: short enough for a matrix of some forty columns. */
-const CELL_LABELS: Record<Outcome, string> = { pass: 'pass', fail: 'fail', 'non-strict': 'non-strict', skip: 'skip', informational: 'info' };
+const CELL_LABELS: Record<Outcome, string> = { pass: 'pass', fail: 'fail', 'non-strict': 'non-strict', skip: 'skip', informational: 'info', blocked: 'blocked', error: 'kit error' };
+
+/** What each outcome means, for the legend. */
+const OUTCOME_MEANINGS: Record<Outcome, string> = {
+  pass: 'the server does what the case checks', fail: 'a MUST case failed', 'non-strict': 'a SHOULD case failed',
+  skip: 'does not apply (the reason is given)', informational: 'measured, not judged',
+  blocked: 'could not be measured (the server died, nothing listened); the cases that explain it are named',
+  error: 'a fault of the kit itself, not of the server (the run exits 2)',
+};
 
 const STYLE = `
 :root { color-scheme: light; --pass: #2e7d32; --pass-bg: #dcf1dd; --fail: #b71c1c; --fail-bg: #fbdede;
-  --ns: #8a5a00; --ns-bg: #ffefc6; --skip: #5f5f5f; --skip-bg: #ececec; --info: #1a5597; --info-bg: #deeaf8; }
+  --ns: #8a5a00; --ns-bg: #ffefc6; --skip: #5f5f5f; --skip-bg: #ececec; --info: #1a5597; --info-bg: #deeaf8;
+  --blocked: #6a1b9a; --blocked-bg: #f0e0f6; --error: #fff; --error-bg: #b71c1c; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d1d1d; background: #fafafa; margin: 0; padding: 0 24px 48px; }
 h1 { font-size: 22px; margin: 20px 0 6px; }
@@ -29,6 +37,8 @@ ul.counts li { padding: 3px 10px; border-radius: 12px; }
 .o-non-strict { color: var(--ns); background: var(--ns-bg); }
 .o-skip { color: var(--skip); background: var(--skip-bg); }
 .o-informational { color: var(--info); background: var(--info-bg); }
+.o-blocked { color: var(--blocked); background: var(--blocked-bg); }
+.o-error { color: var(--error); background: var(--error-bg); }
 .o-none { color: #999; background: #fff; }
 .scroll { overflow-x: auto; background: #fff; border: 1px solid #ddd; border-radius: 6px; }
 #matrix { border-collapse: collapse; font-size: 12px; }
@@ -56,6 +66,8 @@ article.case.is-fail { border-left-color: var(--fail); }
 article.case.is-non-strict { border-left-color: var(--ns); }
 article.case.is-skip { border-left-color: var(--skip); }
 article.case.is-informational { border-left-color: var(--info); }
+article.case.is-blocked { border-left-color: var(--blocked); }
+article.case.is-error { border-left-color: var(--error-bg); }
 article.case:target { box-shadow: 0 0 0 2px #1a5597; }
 .badge { display: inline-block; min-width: 5.5em; text-align: center; padding: 0 6px; border-radius: 10px; font-size: 12px; font-weight: 600; }
 .level { font-size: 11px; color: #555; border: 1px solid #ccc; border-radius: 3px; padding: 0 4px; }
@@ -151,7 +163,7 @@ const EXPECTATION_NOTES: Record<Expectation, string> = {
 };
 
 function outcomeCounts(report: RunReport): Record<Outcome, number> {
-  const counts: Record<Outcome, number> = { pass: 0, fail: 0, 'non-strict': 0, skip: 0, informational: 0 };
+  const counts = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
   for (const impl of report.implementations) for (const r of impl.cases) if (r.outcome in counts) counts[r.outcome]++;
   return counts;
 }
@@ -204,7 +216,7 @@ function renderMatrix(report: RunReport, slugs: string[]): string {
     .join('');
   const rows = report.implementations.map((impl, i) => renderMatrixRow(impl, slugs[i], columns));
   if (rows.length === 0) rows.push(`<tr><td colspan="${3 + columns.length}">no implementations in this run</td></tr>`);
-  const legend = OUTCOMES.map((o) => `<span class="o-${o}">${esc(CELL_LABELS[o])}: ${esc(o)}</span>`).join('');
+  const legend = OUTCOMES.map((o) => `<span class="o-${o}" title="${esc(OUTCOME_MEANINGS[o])}">${esc(CELL_LABELS[o])}: ${esc(OUTCOME_MEANINGS[o])}</span>`).join('');
   return `<h2>Implementations × cases</h2>
 <div class="scroll"><table id="matrix">
 <thead>
@@ -245,11 +257,13 @@ function renderCase(impl: ImplementationReport, slug: string, r: CaseResult): st
   const sessions = r.sessions?.length ? plural(r.sessions.length, 'client session') : undefined;
   const evidence = renderEvidence(r.evidence);
   const fields = [
-    field(r.outcome === 'skip' ? 'skip reason' : 'message', r.message),
+    field(r.outcome === 'skip' ? 'skip reason' : r.outcome === 'blocked' ? 'not measured' : 'message', r.message),
+    field('explained by', r.blockedBy?.join(', ')),
     field('expected', r.expected),
     field('actual', r.actual),
     field('sessions', sessions),
     evidence ? `<tr><th>evidence</th><td>${evidence}</td></tr>` : '',
+    r.stack ? `<tr><th>kit stack</th><td><pre>${esc(r.stack)}</pre></td></tr>` : '',
   ].join('');
   return `<article class="case is-${esc(r.outcome)}" id="${esc(caseAnchor(slug, r.id))}">
 <h3><span class="badge o-${esc(r.outcome)}">${esc(r.outcome)}</span> <code>${esc(r.id)}</code> <span class="level">${esc(r.level)}</span> <span class="case-title">${esc(r.title)}</span> <span class="duration">${esc(formatDuration(r.durationMs))}</span>${note}</h3>

@@ -44,6 +44,11 @@ function testcase(impl: ImplementationReport, r: CaseResult, verdict: Verdict): 
     }
     case 'passed':
       return `${open}/>`;
+    case 'blocked':
+      // Not a failure of the server: an error element, the way test tools report a test that could not run.
+      return `${open}>\n      <error message="${message}" type="blocked">${escapeXml(`${details(r)}${r.blockedBy?.length ? `\nexplained by: ${r.blockedBy.join(', ')}` : ''}`)}</error>\n    </testcase>`;
+    case 'kit-error':
+      return `${open}>\n      <error message="${message}" type="kit-error">${escapeXml(r.stack ?? details(r))}</error>\n    </testcase>`;
   }
 }
 
@@ -66,10 +71,11 @@ function testsuite(impl: ImplementationReport, strict: boolean, timestamp: strin
   const counts = [...verdicts.values()];
   const failures = counts.filter((v) => v === 'failed').length;
   const skipped = counts.filter((v) => v === 'skipped' || v === 'expected-failure').length;
+  const errors = counts.filter((v) => v === 'blocked' || v === 'kit-error').length;
   const ms = impl.cases.reduce((sum, r) => sum + r.durationMs, 0);
   const cases = impl.cases.map((r) => testcase(impl, r, verdicts.get(r.id) ?? 'info')).join('\n');
-  const xml = `  <testsuite ${attrs(impl.cases.length, failures, 0, skipped, ms)}>\n${cases}\n  </testsuite>`;
-  return { xml, tests: impl.cases.length, failures, errors: 0, skipped };
+  const xml = `  <testsuite ${attrs(impl.cases.length, failures, errors, skipped, ms)}>\n${cases}\n  </testsuite>`;
+  return { xml, tests: impl.cases.length, failures, errors, skipped };
 }
 
 /** JUnit XML of a run, in the shape common CI parsers read (testsuites > testsuite > testcase). */

@@ -6,12 +6,16 @@ import { ImplementationReport, RunReport } from './run-report';
  * - failed: a MUST failure (or a SHOULD one under --strict) that was not expected: fails the run;
  * - expected-failure: a failure listed in --expect-fail: shown, does not fail the run;
  * - unexpected-pass: listed in --expect-fail but passed: reported so the list can be pruned;
- * - warning: a SHOULD failure without --strict.
+ * - warning: a SHOULD failure without --strict;
+ * - blocked: the measurement could not be made (the failures that explain it fail the run);
+ * - kit-error: the kit failed: the run exits 2, the server is not judged.
  */
-export type Verdict = 'passed' | 'failed' | 'expected-failure' | 'unexpected-pass' | 'warning' | 'skipped' | 'info';
+export type Verdict = 'passed' | 'failed' | 'expected-failure' | 'unexpected-pass' | 'warning' | 'skipped' | 'info' | 'blocked' | 'kit-error';
 
 /** Judges one case result given whether it was expected to fail and whether SHOULD cases are strict. */
 export function judgeCase(r: CaseResult, expectedToFail: boolean, strict: boolean): Verdict {
+  if (r.outcome === 'error') return 'kit-error';
+  if (r.outcome === 'blocked') return 'blocked';
   const failed = r.outcome === 'fail' || (strict && r.outcome === 'non-strict');
   if (failed) return expectedToFail ? 'expected-failure' : 'failed';
   if (r.outcome === 'non-strict') return expectedToFail ? 'expected-failure' : 'warning';
@@ -25,9 +29,9 @@ export function judgeImplementation(impl: ImplementationReport, strict: boolean)
   return new Map(impl.cases.map((r) => [r.id, judgeCase(r, expected.has(r.id), strict)]));
 }
 
-/** Exit status of a run: 2 when a target could not be checked, 1 when a case failed, else 0. */
+/** Exit status of a run: 2 when a target could not be checked or the kit failed, 1 when a case failed, else 0. */
 export function exitCodeOf(report: RunReport, strict: boolean): number {
-  if (report.implementations.some((i) => i.error !== undefined)) return 2;
+  if (report.implementations.some((i) => i.error !== undefined || i.cases.some((r) => r.outcome === 'error'))) return 2;
   const failed = report.implementations.some((i) => [...judgeImplementation(i, strict).values()].includes('failed'));
   return failed ? 1 : 0;
 }

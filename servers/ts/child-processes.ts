@@ -1,6 +1,7 @@
 // Bookkeeping for models that run worker processes: who is alive, and how to stop them all
 // with every one of them reaped before the parent exits.
 import type { ChildProcess, Serializable } from 'child_process';
+import { readdirSync, readFileSync } from 'fs';
 
 export class ChildSet {
   private readonly children = new Map<number, { child: ChildProcess; exited: Promise<void> }>();
@@ -45,5 +46,20 @@ export class ChildSet {
     clearTimeout(timer);
     for (const child of this.all()) child.kill('SIGKILL');
     await allExited();
+  }
+}
+
+/**
+ * Descriptors this process may still open before EMFILE (Linux /proc), or undefined where it cannot
+ * tell. A spawn that runs out half-way leaks the descriptors it had made, so callers check first.
+ */
+export function descriptorHeadroom(): number | undefined {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const soft = Number((line ?? '').split(/\s{2,}/)[1]);
+    // The listing itself holds one descriptor while it reads the directory.
+    return Number.isFinite(soft) ? soft - (readdirSync('/proc/self/fd').length - 1) : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -24,6 +24,7 @@ export function describeReference(model: ModelName, lang: Language, options: { w
   }
   const cases = options.cases?.map((id) => findCase(id)).filter((c): c is ConformanceCase => c !== undefined);
   const name = options.workers ? `${spec.name} --workers ${options.workers}` : spec.name;
-  // Reference servers are held to SHOULD cases too: a non-strict outcome fails their test.
-  describeConformance({ ...spec, name }, { cases, failOn: ['fail', 'non-strict'] });
+  // Reference servers are held to SHOULD cases too, and every measurement must be made: a non-strict
+  // or blocked outcome fails their test.
+  describeConformance({ ...spec, name }, { cases, failOn: ['fail', 'non-strict', 'blocked'] });
 }

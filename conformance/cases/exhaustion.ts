@@ -1,0 +1,129 @@
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { ProtocolClient } from '../harness/client';
+import { pollUntil } from '../harness/deadlines';
+import { setSoftFdLimit } from '../harness/fd-limits';
+import { describeFdCounts, fdsByKind, sampleTree } from '../harness/tree-probe';
+import { CaseBlocked, CaseContext, ConformanceCase, check } from './types';
+import { clientEvidence, describeReceived } from './evidence';
+import { cpuShare, stableBaseline, ticksPerProcess, warmUp } from './resource-helpers';
+
+/** Descriptors each server process may open beyond what it holds at rest once its limit is lowered. */
+export const FD_MARGIN = 4;
+/** Clients that connect while the server is out of descriptors: far more than the margin. */
+export const FD_CROWD = 30;
+/**
+ * A server out of descriptors must not spin: a level-triggered listener that stays readable while
+ * accept() fails with EMFILE wakes the loop at once, for ever (100% of a core). Backing off (a paused
+ * listener, a short sleep, libuv's spare descriptor) costs next to nothing. A quarter of a core leaves
+ * room for a busy machine and for the sessions still being served.
+ */
+export const FD_SPIN_SHARE = 0.25;
+/** The window over which CPU use is measured while the crowd waits. */
+const CPU_WINDOW_MS = 2000;
+
+function onPath(command: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, command)));
+}
+
+function countBy(labels: string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const l of labels) counts.set(l, (counts.get(l) ?? 0) + 1);
+  return counts;
+}
+
+/** Dying of the shortage is what this case is about: a failure, not a measurement that could not be made. */
+function stillAlive(ctx: CaseContext, when: string, evidence: Record<string, unknown>): void {
+  const exit = ctx.server.exitStatus();
+  check(ctx.server.serverAlive(), 'the server alive', `it died ${when}${exit ? ` (${exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`})` : ''}`, evidence);
+}
+
+/** resources.fd-exhaustion: running out of descriptors is survived, without spinning. */
+export const exhaustionCases: ConformanceCase[] = [
+  {
+    id: 'resources.fd-exhaustion',
+    level: 'MUST',
+    exclusive: true,
+    needsProcfs: true,
+    title: `out of descriptors (soft limit lowered to what it holds + ${FD_MARGIN}, ${FD_CROWD} clients arrive): the server stays up, does not spin, keeps serving its sessions, and serves again once they leave`,
+    skipReason: () => (onPath('prlimit') ? undefined : 'prlimit (util-linux) is not installed: the kit cannot lower the server\'s descriptor limit'),
+    async run(ctx) {
+      const d = ctx.deadlines;
+      const evidence = await warmUp(ctx);
+      // Sessions the server holds through the shortage: it must keep answering them.
+      const heldCount = ctx.target.limit === 'unbounded' ? 2 : Math.min(2, ctx.target.limit);
+      const held: ProtocolClient[] = [];
+      for (let i = 0; i < heldCount; i++) {
+        const c = await ctx.connect(`held ${i + 1}`);
+        await c.send('before the shortage');
+        held.push(c);
+      }
+      await Promise.all(held.map((c) => c.waitForAcks(1, d.firstAck(heldCount))));
+      await stableBaseline(ctx, (s) => s.fds.length);
+      const rest = sampleTree(ctx.server);
+      // Every process of the server gets its own limit: what it holds now plus the margin. Processes
+      // forked later (a child per connection) inherit their parent's.
+      const limits: string[] = [];
+      for (const p of rest.processes) {
+        const holds = rest.fds.filter((f) => f.pid === p.pid).length;
+        const error = setSoftFdLimit(p.pid, holds + FD_MARGIN);
+        if (error && ctx.server.serverAlive()) throw new CaseBlocked(`cannot lower the descriptor limit of ${p.pid}: ${error}`, [], evidence);
+        limits.push(`${p.pid}(${p.comm}): ${holds} held, limit ${holds + FD_MARGIN}`);
+      }
+      Object.assign(evidence, { limits: limits.join('; '), atRest: describeFdCounts(fdsByKind(rest)) });
+
+      // The crowd only connects: a server that accepts it spends a descriptor each, and it owes them no
+      // work (so a serial server is not kept busy after they leave). A connect may time out if the accept
+      // queue is full: that is the backlog case's business.
+      const arrivals = await Promise.all(Array.from({ length: FD_CROWD }, (_, i) => ctx.connect(`crowd ${i + 1}`).catch(() => undefined)));
+      const crowd = arrivals.filter((c): c is ProtocolClient => c !== undefined);
+      const before = sampleTree(ctx.server);
+      // A measurement window, not a wait for a condition: CPU use is only defined over time. It ends
+      // early if the server dies.
+      await pollUntil(() => !ctx.server.serverAlive(), CPU_WINDOW_MS, 50);
+      stillAlive(ctx, 'when it ran out of descriptors', evidence);
+      const after = sampleTree(ctx.server);
+      const share = cpuShare(before, after);
+      Object.assign(evidence, {
+        cpuShare: `${(share * 100).toFixed(1)}% of a core over ${after.at - before.at} ms`,
+        perProcess: ticksPerProcess(before, after).join('; '),
+        descriptorsNow: describeFdCounts(fdsByKind(after)),
+        crowdConnected: `${crowd.length} of ${FD_CROWD}`,
+        crowdAcked: crowd.filter((c) => c.acks > 0).length,
+        crowdClosedByServer: crowd.filter((c) => c.ending).length,
+      });
+      check(share < FD_SPIN_SHARE, `under ${FD_SPIN_SHARE * 100}% of a core while clients wait for descriptors`,
+        `${(share * 100).toFixed(1)}%: the server spins (a readable listener whose accept() fails, retried at once?)`, evidence);
+
+      // The sessions it held are still served.
+      await Promise.all(held.map((c) => c.send('during the shortage')));
+      await Promise.all(held.map((c) => c.waitForAcks(2, d.ack(1))));
+      const starved = held.filter((c) => c.acks < 2);
+      stillAlive(ctx, 'serving its sessions while out of descriptors', evidence);
+      check(starved.length === 0, `the ${heldCount} sessions it held acked within ${d.ack(1)} ms while out of descriptors`,
+        starved.map(describeReceived).join(', '), { ...evidence, ...clientEvidence(starved[0] ?? held[0]) });
+
+      // The crowd leaves; the server must take new clients again. Until it has noticed (a paused socket
+      // it has not read yet still holds its descriptor), a new client may be turned away: like a real
+      // one, it tries again until the deadline.
+      for (const c of [...crowd, ...held]) c.close();
+      const deadline = Date.now() + d.ack(1) + d.slack() * 2;
+      let attempts = 0;
+      let next: ProtocolClient | undefined;
+      while (Date.now() < deadline && ctx.server.serverAlive() && !(next && next.acks > 0)) {
+        attempts++;
+        next = await ctx.connect(`after the shortage, try ${attempts}`).catch(() => undefined);
+        await next?.send('served again?');
+        await pollUntil(() => next === undefined || next.acks > 0 || next.ending !== undefined || !ctx.server.serverAlive(), Math.max(0, deadline - Date.now()));
+      }
+      stillAlive(ctx, 'after the crowd left', evidence);
+      if (!(next && next.acks > 0)) {
+        const now = sampleTree(ctx.server);
+        evidence.afterTheCrowd = ctx.server.serverPids().map((pid) => `${pid}: ${describeFdCounts(new Map(countBy(now.fds.filter((f) => f.pid === pid).map((f) => f.label))))}`).join('; ');
+      }
+      check(next !== undefined && next.acks > 0, `a new client served within ${d.ack(1) + d.slack() * 2} ms once the crowd left`,
+        `${attempts} tries, the last: ${next ? describeReceived(next) : 'no connection'}`, { ...evidence, ...(next ? clientEvidence(next) : {}) });
+      return { message: `${(share * 100).toFixed(1)}% of a core while out of descriptors; held sessions served; a new client served after`, evidence };
+    },
+  },
+];
