@@ -5,17 +5,28 @@ import { pollUntil } from '../harness/deadlines';
 import { readTcpTable } from '../harness/procfs';
 import { CaseContext } from './types';
 
-/** After a disturbance, a new client must still be served; proves the server survived. */
+/**
+ * After a disturbance, a new client must still be served by the same server process. The probe waits
+ * until the writes that could kill the server are due (`owedDelays` work delays: an ack written to a
+ * client that left raises SIGPIPE then), so a server that dies of them is not seen alive a moment early.
+ */
 export async function expectStillServing(ctx: CaseContext, owedDelays: number, what: string): Promise<void> {
+  const d = ctx.deadlines;
+  // Not a wait for a condition: the danger is over only once the owed writes have been tried. Ends at once if the server dies.
+  await pollUntil(() => !ctx.server.serverAlive(), owedDelays * d.delayMs + Math.min(d.delayMs, 100), 20);
+  const died = (): string => {
+    const exit = ctx.server.exitStatus();
+    return exit ? `the server died (${exit.signal ?? `exit code ${exit.code}`})` : `the server process ${ctx.server.serverPid} is gone`;
+  };
+  check(ctx.server.serverAlive(), `the server alive after ${what}`, died());
   const next = await ctx.connect('next client');
   await next.send('are you still there?');
   // Survival, not speed, is the question: the deadline is generous (a server that died is noticed
   // at once), so a busy machine is not mistaken for a dead server.
-  const deadline = ctx.deadlines.ack(owedDelays + 1) + 2 * ctx.deadlines.slack();
-  await pollUntil(() => next.acks >= 1 || ctx.server.exitStatus() !== undefined, deadline);
-  const exit = ctx.server.exitStatus();
-  check(next.acks === 1, `a new client served within ${deadline} ms after ${what}`,
-    exit ? `the server died (${exit.signal ?? `exit code ${exit.code}`})` : describeReceived(next), clientEvidence(next));
+  const deadline = d.ack(1) + 2 * d.slack();
+  await pollUntil(() => next.acks >= 1 || !ctx.server.serverAlive(), deadline);
+  check(next.acks === 1 && ctx.server.serverAlive(), `a new client served by the same server process within ${deadline} ms after ${what}`,
+    ctx.server.serverAlive() ? describeReceived(next) : died(), clientEvidence(next));
 }
 
 /** close.*: the server closes gracefully (FIN) when it should, and survives clients that don't. */

@@ -2,9 +2,16 @@ import { ProtocolClient } from '../harness/client';
 import { pollUntil, waitUntilSettled } from '../harness/deadlines';
 import { Target } from '../harness/target';
 import { crowdsAreHeavy } from '../harness/models';
-import { CaseContext, ConformanceCase, check } from './types';
+import { CaseBlocked, CaseContext, ConformanceCase, check } from './types';
+import { onPath, readListenBacklog } from '../harness/listen-backlog';
 import { clientEvidence, describeReceived } from './evidence';
 import { AtOnce, atOnceEvidence, canJudgeParallelism, JUDGED_DELAY_MS, judgingDelay, measureAtOnce, notJudged } from './parallelism';
+
+/**
+ * The smallest listen backlog that holds a burst of clients while the server is busy: 64, the crowd the
+ * unbounded models are held to (Node's default is 511, SOMAXCONN 4096; Python's socketserver uses 5).
+ */
+export const MIN_BACKLOG = 64;
 
 /** Sessions held open at once by concurrency.limit for an unbounded model (it must serve them all). */
 export const UNBOUNDED_PROBE = 64;
@@ -143,10 +150,26 @@ export const concurrencyCases: ConformanceCase[] = [
         }),
       );
       const bad = outcomes.filter((o) => o !== 'ok');
-      const syn = slowConnects > 0 ? { slowConnects: `${slowConnects} of ${n} connects took ≥ 1 s (SYN retransmitted: the accept queue was full; is the listen backlog small?)` } : {};
+      const syn = slowConnects > 0 ? { slowConnects: `${slowConnects} of ${n} connects took ≥ 1 s (SYN retransmitted: the accept queue was full; is the listen backlog small? see concurrency.backlog)` } : {};
       check(bad.length === 0, `all ${n} clients acked once and closed with FIN within ${deadline} ms`,
         `${bad.length} of ${n} were not`, { examples: [...new Set(bad)].slice(0, 5).join(' | '), ...syn });
       return { message: `${n} simultaneous clients served` };
+    },
+  },
+  {
+    id: 'concurrency.backlog',
+    level: 'SHOULD',
+    title: `the listen backlog holds at least ${MIN_BACKLOG} connections`,
+    skipReason: () => (onPath('ss') ? undefined : 'ss (iproute2) is not installed: the backlog is only visible through sock_diag, which ss reads'),
+    async run(ctx) {
+      // Clients that arrive while the server is busy wait in the accept queue, whose length the backlog
+      // caps. Beyond it the kernel drops their SYNs, and each retries after 1 s, then 3 s, 7 s: a burst
+      // of clients (a reconnect storm, a load balancer's health checks) waits seconds for nothing.
+      const read = readListenBacklog(ctx.server.port);
+      if (!read) throw new CaseBlocked(`ss shows no listening socket on port ${ctx.server.port}`, ['lifecycle.ready']);
+      const evidence = { listenBacklog: read.backlog, acceptQueueNow: read.queued };
+      check(read.backlog >= MIN_BACKLOG, `a listen backlog of at least ${MIN_BACKLOG}`, `${read.backlog}`, evidence);
+      return { message: `listen backlog ${read.backlog}`, evidence };
     },
   },
   {

@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { ProtocolClient } from '../harness/client';
 import { pollUntil } from '../harness/deadlines';
 import { setSoftFdLimit } from '../harness/fd-limits';
+import { onPath } from '../harness/listen-backlog';
 import { describeFdCounts, fdsByKind, sampleTree } from '../harness/tree-probe';
 import { CaseBlocked, CaseContext, ConformanceCase, check } from './types';
 import { clientEvidence, describeReceived } from './evidence';
@@ -21,10 +20,6 @@ export const FD_CROWD = 30;
 export const FD_SPIN_SHARE = 0.25;
 /** The window over which CPU use is measured while the crowd waits. */
 const CPU_WINDOW_MS = 2000;
-
-function onPath(command: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, command)));
-}
 
 function countBy(labels: string[]): Map<string, number> {
   const counts = new Map<string, number>();

@@ -3,7 +3,7 @@ import { frame, ProtocolClient } from '../harness/client';
 import { listensOn } from '../harness/launcher';
 import { pollUntil } from '../harness/deadlines';
 import { hasProcessPool } from '../harness/models';
-import { listProcesses, readProcess } from '../harness/procfs';
+import { listProcesses } from '../harness/procfs';
 import { childrenOf, describeProcess, sampleTree } from '../harness/tree-probe';
 import { CaseContext, ConformanceCase, check } from './types';
 import { clientEvidence, describeReceived } from './evidence';
@@ -13,8 +13,6 @@ import { holdSessions } from './concurrency';
 export const READY_BOUND_MS = 5000;
 
 const signalName = (n: number): string | undefined => Object.entries(constants.signals).find(([, v]) => v === n)?.[0];
-
-const isAlive = (pid: number): boolean => readProcess(pid)?.state !== undefined && readProcess(pid)?.state !== 'Z';
 
 /**
  * How the server process exited. The kit sees the exit status of the command it started; when that is a
@@ -34,6 +32,62 @@ async function exitStatusOf(ctx: CaseContext): Promise<{ code: number | null; se
   return { code: exit.code, via, seen };
 }
 
+/** Acks a session is owed when SIGTERM arrives. */
+const SIGTERM_OWED = 3;
+
+interface SigtermSeen {
+  busy: ProtocolClient;
+  /** a client that connected once the listener was gone (undefined: refused, as it should be) */
+  late?: ProtocolClient;
+  exited: boolean;
+  exitedAfterMs?: number;
+  graceMs: number;
+  /** processes of the server still alive after it exited */
+  leftovers: string[];
+  evidence: Record<string, unknown>;
+}
+
+/**
+ * SIGTERM to the server process while a session is owed acks; then a new client tries its luck, and
+ * the kit waits for the exit and looks for processes of the server left behind.
+ */
+async function sigtermDuringSession(ctx: CaseContext): Promise<SigtermSeen> {
+  const d = ctx.deadlines;
+  const server = ctx.server;
+  const busy = await ctx.connect('session in progress');
+  await busy.write(Buffer.concat(Array.from({ length: SIGTERM_OWED }, (_, i) => frame(`finish me ${i + 1}`))));
+  // "During a session": wait until the tree holds our connection (accepted, not in the backlog).
+  const accepted = await pollUntil(() => sampleTree(server).tcpSockets.some((h) => h.row.remotePort === busy.localPort), d.slack());
+  check(accepted, 'the server to accept the session', 'it stayed in the backlog');
+  // The signal goes to the server process, as a container runtime or a process manager sends it;
+  // launchers above it (npm, sh -c) are not the server and are only watched.
+  const launcherPids = new Set(server.launchers.map((p) => p.pid));
+  const suspectsAtSignal = server.memberPids().filter((pid) => !launcherPids.has(pid));
+  const signalledAt = Date.now();
+  process.kill(server.serverPid, 'SIGTERM');
+  // The signal is asynchronous: a client racing it may still be accepted. Wait until the tree's
+  // listening socket is gone (the drain has visibly begun) before trying a new session.
+  await pollUntil(() => listensOn(server.memberPids(), server.port) === undefined, d.slack());
+  let late: ProtocolClient | undefined;
+  try {
+    late = await ctx.connect('after SIGTERM');
+    await late.send('too late?');
+  } catch {
+    late = undefined; // refused: the listener is closed, as it should be
+  }
+  await busy.waitForAcks(SIGTERM_OWED, d.ack(SIGTERM_OWED));
+  const graceMs = d.ack(SIGTERM_OWED) + d.slack() * 5; // servers drain within their own grace period (5 s by default)
+  const exited = await pollUntil(() => !server.serverAlive(), Math.max(0, signalledAt + graceMs - Date.now()));
+  const exitedAfterMs = exited ? Date.now() - signalledAt : undefined;
+  const leftovers = (): string[] => {
+    const suspects = new Set([...suspectsAtSignal, ...server.memberPids().filter((pid) => !launcherPids.has(pid))]);
+    return listProcesses().filter((p) => p.state !== 'Z' && suspects.has(p.pid)).map(describeProcess);
+  };
+  if (exited) await pollUntil(() => leftovers().length === 0, d.slack());
+  const evidence = { signalled: `${server.serverPid}`, ...(exitedAfterMs !== undefined ? { exitedAfterMs } : {}), acksOfTheSession: busy.acks };
+  return { busy, late, exited, exitedAfterMs, graceMs, leftovers: exited ? leftovers() : [], evidence };
+}
+
 /** lifecycle.*: start, stop and self-repair. */
 export const lifecycleCases: ConformanceCase[] = [
   {
@@ -47,49 +101,34 @@ export const lifecycleCases: ConformanceCase[] = [
     },
   },
   {
+    id: 'lifecycle.sigterm.exits',
+    level: 'MUST',
+    needsProcfs: true,
+    title: 'SIGTERM during a session: the server process exits within the grace time and leaves no process behind',
+    async run(ctx) {
+      // Workers left running after their master is gone keep the port and serve on, out of reach of any
+      // supervisor: the next start fails, or two versions serve at once.
+      const seen = await sigtermDuringSession(ctx);
+      check(seen.exited, `the server process ${ctx.server.serverPid} to exit within ${seen.graceMs} ms of SIGTERM`, 'still running', seen.evidence);
+      check(seen.leftovers.length === 0, 'no process of the server left', `${seen.leftovers.length} left (orphaned workers?)`,
+        { ...seen.evidence, processes: seen.leftovers });
+      return { message: `exited after ${seen.exitedAfterMs} ms`, evidence: seen.evidence };
+    },
+  },
+  {
     id: 'lifecycle.sigterm',
     level: 'SHOULD',
     needsProcfs: true,
-    title: 'SIGTERM during a session: the owed ack is sent, no new session starts, the tree exits 0 and leaves nothing',
+    title: 'SIGTERM during a session drains it: the owed acks are sent, no new session starts, exit code 0',
     async run(ctx) {
-      const d = ctx.deadlines;
-      const owed = 3;
-      const busy = await ctx.connect('session in progress');
-      await busy.write(Buffer.concat(Array.from({ length: owed }, (_, i) => frame(`finish me ${i + 1}`))));
-      // "During a session": wait until the tree holds our connection (accepted, not in the backlog).
-      const accepted = await pollUntil(() => sampleTree(ctx.server).tcpSockets.some((h) => h.row.remotePort === busy.localPort), d.slack());
-      check(accepted, 'the server to accept the session', 'it stayed in the backlog');
-      const server = ctx.server;
-      // The signal goes to the server process, as a container runtime or a process manager sends it;
-      // launchers above it (npm, sh -c) are not the server and are only watched.
-      const launcherPids = new Set(server.launchers.map((p) => p.pid));
-      const suspectsAtSignal = server.memberPids().filter((pid) => !launcherPids.has(pid));
-      process.kill(server.serverPid, 'SIGTERM');
-      // The signal is asynchronous: a client racing it may still be accepted. Wait until the tree's
-      // listening socket is gone (the drain has visibly begun) before trying a new session.
-      await pollUntil(() => listensOn(server.memberPids(), server.port) === undefined, d.slack());
-      let late: ProtocolClient | undefined;
-      try {
-        late = await ctx.connect('after SIGTERM');
-        await late.send('too late?');
-      } catch {
-        late = undefined; // refused: the listener is closed, as it should be
-      }
-      await busy.waitForAcks(owed, d.ack(owed));
-      check(busy.acks === owed, `the session in progress gets the ${owed} acks it is owed`, describeReceived(busy), clientEvidence(busy));
-      const grace = d.ack(owed) + d.slack() * 5; // servers drain within their own grace period (5 s by default)
-      const exited = await pollUntil(() => !isAlive(server.serverPid), grace);
-      check(exited, `the server process ${server.serverPid} to exit within ${grace} ms`, 'still running');
+      const seen = await sigtermDuringSession(ctx);
+      const { busy, late } = seen;
+      check(busy.acks === SIGTERM_OWED, `the session in progress gets the ${SIGTERM_OWED} acks it is owed`, describeReceived(busy), { ...seen.evidence, ...clientEvidence(busy) });
+      check(seen.exited, `the server process to exit within ${seen.graceMs} ms`, 'still running', seen.evidence);
       const status = await exitStatusOf(ctx);
-      check(status.code === 0, `exit code 0${status.via}`, status.seen);
-      const leftovers = (): string[] => {
-        const suspects = new Set([...suspectsAtSignal, ...server.memberPids().filter((pid) => !launcherPids.has(pid))]);
-        return listProcesses().filter((p) => p.state !== 'Z' && suspects.has(p.pid)).map(describeProcess);
-      };
-      await pollUntil(() => leftovers().length === 0, d.slack());
-      check(leftovers().length === 0, 'no process of the server left', `${leftovers().length} left`, { processes: leftovers() });
+      check(status.code === 0, `exit code 0${status.via}`, status.seen, seen.evidence);
       const lateAcks = late?.acks ?? 0;
-      check(lateAcks === 0, 'no new session served once the drain began', late ? describeReceived(late) : 'refused');
+      check(lateAcks === 0, 'no new session served once the drain began', late ? describeReceived(late) : 'refused', seen.evidence);
     },
   },
   {

@@ -51,7 +51,7 @@ export interface LaunchedTarget {
   stderr(): string;
   /** Exit status of the started command once it has exited. */
   exitStatus(): ExitStatus | undefined;
-  /** The server process is still running (not exited, not a zombie). */
+  /** The server process found at readiness is still running (not exited, not a zombie, not replaced). */
   serverAlive(): boolean;
   /** Pids of the live process tree rooted at the started command. */
   treePids(): number[];
@@ -136,6 +136,7 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
   if (pid > 0) trackSession(pid);
 
   let stopping: Promise<void> | undefined;
+  let serverStartTicks: number | undefined;
   const procfs = hasProcfs();
   const handle: LaunchedTarget = {
     target, host: target.host, port, pid, serverPid: pid, launchers: [], marker, command, startedAt, readyAfterMs: 0,
@@ -143,9 +144,10 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
     stderr: () => errText,
     exitStatus: () => exit,
     serverAlive: () => {
-      if (handle.serverPid === pid) return exit === undefined;
-      const state = readProcess(handle.serverPid)?.state;
-      return state !== undefined && state !== 'Z';
+      if (handle.serverPid === pid && exit !== undefined) return false;
+      const now = readProcess(handle.serverPid);
+      // Same pid, same start time: the very process found at readiness, not a newcomer with its pid.
+      return now !== undefined && now.state !== 'Z' && (serverStartTicks === undefined || now.startTicks === serverStartTicks);
     },
     treePids: () => (procfs ? processTree(pid).filter((p) => p.state !== 'Z').map((p) => p.pid) : [pid]),
     serverPids: () => (procfs ? processTree(handle.serverPid).filter((p) => p.state !== 'Z').map((p) => p.pid) : [handle.serverPid]),
@@ -207,6 +209,7 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
   if (procfs) {
     const found = findServerProcess(pid, listenHolders(handle.memberPids(), port).pids);
     Object.assign(handle, { serverPid: found.pid, launchers: found.launchers, launchedThrough: describeLaunch(found) });
+    serverStartTicks = readProcess(found.pid)?.startTicks;
   }
   return handle;
 }

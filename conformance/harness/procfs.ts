@@ -15,6 +15,8 @@ export interface ProcessInfo {
   rssPages: number;
   /** virtual memory size, in bytes */
   vsizeBytes: number;
+  /** when the process started, in clock ticks since boot: with the pid, names one process for good */
+  startTicks: number;
 }
 
 /** TCP socket states as the kernel numbers them in /proc/net/tcp. */
@@ -56,7 +58,7 @@ export function parseStat(text: string): ProcessInfo | undefined {
   // f[0] is field 3 (state) of proc(5)
   return {
     pid, comm, state: f[0], ppid: Number(f[1]), pgrp: Number(f[2]), session: Number(f[3]),
-    cpuTicks: Number(f[11]) + Number(f[12]), threads: Number(f[17]), vsizeBytes: Number(f[20]), rssPages: Number(f[21]),
+    cpuTicks: Number(f[11]) + Number(f[12]), threads: Number(f[17]), startTicks: Number(f[19]), vsizeBytes: Number(f[20]), rssPages: Number(f[21]),
   };
 }
 

@@ -12,6 +12,9 @@ const DELAY_MS = 200;
 interface Verdict {
   declaredButPassed: string[];
   failedButUndeclared: string[];
+  /** blocked cases it does not declare, and declared ones that were not blocked */
+  blockedUnlike: string[];
+  kitErrors: string[];
 }
 
 /** Runs every case against a mutant and compares the failures with what it declares. */
@@ -23,9 +26,12 @@ async function verdict(m: Mutant): Promise<Verdict> {
   for (const c of cases) results.push(await runCase(c, target, deadlines));
   const failed = (r: CaseResult | undefined) => r?.outcome === 'fail' || r?.outcome === 'non-strict';
   const allowed = new Set([...m.mustFail, ...(m.mayFail ?? []).map((f) => f.id)]);
+  const blocked = new Set(m.blocked ?? []);
   return {
     declaredButPassed: m.mustFail.filter((id) => !failed(results.find((r) => r.id === id))),
     failedButUndeclared: results.filter((r) => r.outcome === 'fail' && !allowed.has(r.id)).map((r) => `${r.id}: ${r.message}`),
+    blockedUnlike: results.filter((r) => (r.outcome === 'blocked') !== blocked.has(r.id)).map((r) => `${r.id}: ${r.outcome} ${r.message ?? ''}`),
+    kitErrors: results.filter((r) => r.outcome === 'error').map((r) => `${r.id}: ${r.message}\n${r.stack ?? ''}`),
   };
 }
 
@@ -43,7 +49,7 @@ export function describeMutants(group: string, list: Mutant[]): void {
   describe(`mutants: ${group}`, () => {
     for (const m of list) {
       test.concurrent(`${m.lang}/${m.name} (${m.bug}) is rejected by ${m.mustFail[0]}`, async () => {
-        expect(await verdict(m)).toEqual({ declaredButPassed: [], failedButUndeclared: [] });
+        expect(await verdict(m)).toEqual({ declaredButPassed: [], failedButUndeclared: [], blockedUnlike: [], kitErrors: [] });
         rejected.push(m.name);
       });
     }
