@@ -73,6 +73,8 @@ const parallel: ImplementationReport = {
   limit: 'unbounded',
   cases: [
     result('protocol.ack.single', 'pass'),
+    result('resources.fds', 'blocked', { message: 'the server died during the sessions (killed by SIGPIPE)', blockedBy: ['close.leave-before-ack.server-survives'] }),
+    result('resources.zombies', 'error', { message: 'kit error: cannot read x', stack: 'TypeError: cannot read x\n    at kit.ts:1' }),
     result('concurrency.limit', 'pass', {
       message: 'measured limit ≥ 65',
       sessions: [
@@ -186,8 +188,15 @@ describe('renderHtmlReport on a hand-made run', () => {
   test('has the matrix with a row per implementation and a cell per case', () => {
     expect(html).toContain('<table id="matrix">');
     for (const impl of handMade.implementations) expect(html).toContain(`data-implementation="${escapeHtml(impl.name)}"`);
-    for (const outcome of ['o-pass', 'o-fail', 'o-non-strict', 'o-skip', 'o-informational']) expect(html).toContain(`class="cell ${outcome}`);
+    for (const outcome of ['o-pass', 'o-fail', 'o-non-strict', 'o-skip', 'o-informational', 'o-blocked', 'o-error']) expect(html).toContain(`class="cell ${outcome}`);
     expect(html).toContain('not checked: did not listen within 10000 ms: &lt;no output&gt;');
+  });
+
+  test('a blocked case says what was not measured and which cases explain it; a kit error shows its stack', () => {
+    expect(html).toContain('<th>not measured</th><td><pre>the server died during the sessions (killed by SIGPIPE)</pre></td>');
+    expect(html).toContain('<th>explained by</th><td><pre>close.leave-before-ack.server-survives</pre></td>');
+    expect(html).toContain('TypeError: cannot read x');
+    expect(html).toMatch(/class="o-blocked"[^>]*>blocked: could not be measured/);
   });
 
   test('marks expected failures and shows the measured limit', () => {
