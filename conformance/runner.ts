@@ -132,27 +132,50 @@ async function runLaunched(c: ConformanceCase, target: Target, deadlines: Deadli
 
 export interface SuiteOptions {
   deadlines: Deadlines;
+  /**
+   * Cases run at the same time, each against its own server on its own port (default 1). A target on a
+   * fixed port runs one case at a time whatever this says. Cases that need the machine to themselves
+   * still take the machine lock.
+   */
+  jobs?: number;
   /** Called as each case starts (progress output); `index` counts from 1. */
   onCaseStart?: (c: ConformanceCase, index: number, total: number) => void;
-  /** Called as each case finishes (progress output). */
+  /** Called as each case finishes, in case order (progress output). */
   onResult?: (result: CaseResult) => void;
 }
 
+/** How many cases of a target can run at once: several servers side by side need a port each. */
+export function jobsFor(target: Target, requested: number): number {
+  return target.port !== undefined ? 1 : Math.max(1, Math.floor(requested));
+}
+
 /**
- * Runs cases one after the other against a target. Starts it once first, so a target that cannot
- * start at all is reported as a LaunchError (a target error) instead of a page of failed cases.
+ * Runs cases against a target, `jobs` at a time, and reports them in case order. Starts the target
+ * once first, so a target that cannot start at all is reported as a LaunchError (a target error)
+ * instead of a page of failed cases.
  */
 export async function runSuite(target: Target, cases: ConformanceCase[], options: SuiteOptions): Promise<CaseResult[]> {
   const probe = await launchTarget(target, options.deadlines);
   await probe.stop();
-  const results: CaseResult[] = [];
-  for (const c of cases) {
-    options.onCaseStart?.(c, results.length + 1, cases.length);
-    const result = await runCase(c, target, options.deadlines);
-    results.push(result);
-    options.onResult?.(result);
-  }
-  return explainBlocked(results);
+  const results: (CaseResult | undefined)[] = cases.map(() => undefined);
+  let started = 0;
+  let reported = 0;
+  const report = (): void => {
+    for (let r = results[reported]; r !== undefined; r = results[reported]) {
+      reported++;
+      options.onResult?.(r);
+    }
+  };
+  const worker = async (): Promise<void> => {
+    while (started < cases.length) {
+      const i = started++;
+      options.onCaseStart?.(cases[i], i + 1, cases.length);
+      results[i] = await runCase(cases[i], target, options.deadlines);
+      report();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobsFor(target, options.jobs ?? 1), cases.length) }, worker));
+  return explainBlocked(results as CaseResult[]);
 }
 
 /**

@@ -70,7 +70,8 @@ export const concurrencyCases: ConformanceCase[] = [
   {
     id: 'concurrency.limit',
     level: 'MUST',
-    exclusive: crowdsAreHeavy,
+    // Judged on ack timing: neighbours loading the machine must not spread the acks.
+    exclusive: true,
     delayOverride: (t, multiplier) => judgingDelay(t.delayMs, multiplier),
     title: 'with L+1 sessions held open, exactly L are served at the same time (at least 64 for unbounded models)',
     async run(ctx) {
@@ -175,6 +176,7 @@ export const concurrencyCases: ConformanceCase[] = [
   {
     id: 'concurrency.timing',
     level: 'MUST',
+    exclusive: true,
     delayOverride: (t, multiplier) => judgingDelay(t.delayMs, multiplier),
     skipReason: (t) => (t.delayMs < JUDGED_DELAY_MS && !t.cmd.includes('{delayMs}') ? notJudged(t) : undefined),
     title: '5 clients × 5 lock-step messages take the time the declared limit implies: nearer that than serial service, never faster than the work',

@@ -7,7 +7,7 @@ import { formatResult, formatTally, tally, useColor } from './console-report';
 import { expectedFailuresFor, ExpectedFailure, loadExpectFail } from './expect-fail';
 import { loadManifest } from './manifest';
 import { ProgressLine } from './progress';
-import { runTargets } from './run-targets';
+import { defaultJobs, runTargets } from './run-targets';
 import { intFlag, parseFlags, UsageError } from './usage';
 import { writeReports } from './write-reports';
 
@@ -35,6 +35,8 @@ Cases:
                              per line: shown as XFAIL, they do not fail the run; one that passes
                              is shown as XPASS
   --timeout-multiplier <x>   scale every deadline (also SM_TIMEOUT_MULTIPLIER)
+  --jobs <n>                 cases run at the same time, each on its own server and port (default:
+                             the number of cores; 1 = one after another; a fixed port always runs 1)
 
 Reports:
   --json <file>              every result as JSON (an object with "implementations" and "cases")
@@ -59,6 +61,7 @@ const FLAGS = {
   strict: { type: 'boolean' },
   'expect-fail': { type: 'string' },
   'timeout-multiplier': { type: 'string' },
+  jobs: { type: 'string' },
   json: { type: 'string' },
   junit: { type: 'string' },
   html: { type: 'string' },
@@ -120,17 +123,24 @@ export async function checkCommand(args: string[]): Promise<number> {
   const color = useColor();
   const progress = new ProgressLine();
 
+  const jobs = intFlag(values.jobs, 'jobs', 1) ?? defaultJobs();
+  const running = new Set<string>();
   const report = await runTargets(targets, {
     cases,
     multiplier,
+    jobs,
     expectedFailures: (t) => expectedFailuresFor(expectFail, t.name),
     onTargetStart: (t, i) => {
       const limit = t.limit === 'unbounded' ? 'unbounded' : `limit ${t.limit}`;
       const of = targets.length > 1 ? ` [${i + 1}/${targets.length}]` : '';
       progress.print(`server-models check${of}: ${t.name} — ${t.model} (${limit}, delay ${t.delayMs} ms), ${cases.length} cases`);
     },
-    onCaseStart: (t, c, index, total) => progress.show(`  ${index}/${total} ${c.id} …`),
+    onCaseStart: (t, c, index, total) => {
+      running.add(c.id);
+      progress.show(`  ${index}/${total} running: ${[...running].join(', ')} …`);
+    },
     onResult: (t, r) => {
+      running.delete(r.id);
       const expected = expectedFailuresFor(expectFail, t.name).includes(r.id);
       progress.print(formatResult(r, color, judgeCase(r, expected, strict)));
     },

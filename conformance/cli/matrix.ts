@@ -6,15 +6,16 @@ import { referenceTargets } from '../reference';
 import { exitCodeOf } from '../reports/verdict';
 import { formatResult, paint, useColor } from './console-report';
 import { ProgressLine } from './progress';
-import { runTargets } from './run-targets';
+import { defaultJobs, runTargets } from './run-targets';
 import { intFlag, parseFlags, UsageError } from './usage';
 import { writeReports } from './write-reports';
 
 export const MATRIX_HELP = `Usage: server-models matrix [--delay-ms D] [--lang ts|c] [--only GLOB] [--skip GLOB]
-                            [--timeout-multiplier X] [--json FILE] [--junit FILE] [--html FILE]
+                            [--timeout-multiplier X] [--jobs N] [--json FILE] [--junit FILE] [--html FILE]
 
 Checks every built reference server and prints a matrix of implementation × case area; each cell is
-passed/applicable cases, with ✗ for failed MUST cases and ~ for SHOULD cases missed.
+passed/applicable cases, with ✗ for failed MUST cases, ? for blocked cases, ! for kit errors and ~ for
+SHOULD cases missed. --jobs N: cases run at the same time per server (default: the number of cores).
 Default delay: 200 ms. Exit status 1 if any reference server fails a MUST case.`;
 
 function areaOf(id: string): string {
@@ -44,6 +45,7 @@ export async function matrixCommand(args: string[]): Promise<number> {
     junit: { type: 'string' },
     html: { type: 'string' },
     'timeout-multiplier': { type: 'string' },
+    jobs: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -68,6 +70,7 @@ export async function matrixCommand(args: string[]): Promise<number> {
     {
       cases,
       multiplier,
+      jobs: intFlag(values.jobs, 'jobs', 1) ?? defaultJobs(),
       onTargetStart: (t) => progress.print(`── ${t.name}`),
       onCaseStart: (t, c, index, total) => progress.show(`   ${index}/${total} ${c.id} …`),
       onResult: (t, r) => {

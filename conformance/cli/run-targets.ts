@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { CaseResult, ConformanceCase } from '../cases/types';
 import { makeDeadlines } from '../harness/deadlines';
 import { LaunchError } from '../harness/launcher';
@@ -16,6 +17,8 @@ export function kitVersion(): string {
 export interface RunTargetsOptions {
   cases: ConformanceCase[];
   multiplier: number;
+  /** Cases run at the same time per target (each on its own server); 1 runs them one after another. */
+  jobs?: number;
   /** Case ids expected to fail, per target name. */
   expectedFailures?: (target: Target) => string[];
   onTargetStart?: (target: Target, index: number) => void;
@@ -23,6 +26,11 @@ export interface RunTargetsOptions {
   onResult?: (target: Target, result: CaseResult, index: number) => void;
   /** A target that cannot be started: reported in the run, the run goes on with the next one. */
   onTargetError?: (target: Target, message: string) => void;
+}
+
+/** Cases run at once by default: one per core (each case's server mostly waits out its work delay). */
+export function defaultJobs(): number {
+  return Math.max(1, availableParallelism());
 }
 
 /** Checks targets one after the other and gathers everything the reports need. */
@@ -44,6 +52,7 @@ export async function runTargets(targets: Target[], options: RunTargetsOptions):
       let n = 0;
       impl.cases = await runSuite(target, options.cases, {
         deadlines: makeDeadlines(target.delayMs, options.multiplier),
+        jobs: options.jobs,
         onCaseStart: (c, index, total) => options.onCaseStart?.(target, c, index, total),
         onResult: (r) => options.onResult?.(target, r, ++n),
       });
