@@ -12,9 +12,10 @@ export type LaunchStyle = (typeof LAUNCH_STYLES)[number];
 
 /**
  * The cases a launcher can change: the ones that count the server's processes, signal it or its
- * workers, and judge its exit. The others talk TCP only, where a launcher takes no part.
+ * workers, and judge its exit. The others talk TCP only, where a launcher takes no part;
+ * resources.zombies and resources.fds walk the very tree resources.children counts.
  */
-export const LAUNCHER_CASES = ['resources.children', 'resources.zombies', 'lifecycle.sigterm.exits', 'lifecycle.sigterm', 'lifecycle.worker-respawn'];
+export const LAUNCHER_CASES = ['resources.children', 'lifecycle.sigterm.exits', 'lifecycle.sigterm', 'lifecycle.worker-respawn'];
 
 /** The command line that starts a reference server in a launch style. */
 export function launchedCommand(style: LaunchStyle, model: ModelName, lang: Language): string {
