@@ -17,6 +17,11 @@ export interface ConformanceOptions {
   timeoutMultiplier?: number;
   /** Outcomes that fail the Jest test (default: only 'fail', i.e. a failed MUST case); a kit error always does. */
   failOn?: Outcome[];
+  /**
+   * Runs the cases side by side (Jest's test.concurrent, up to its maxConcurrency), each on its own
+   * server; cases that need the machine alone still take the machine lock. Default: one after another.
+   */
+  concurrent?: boolean;
   /** Receives every result, e.g. to collect a report. */
   onResult?: (result: CaseResult) => void;
 }
@@ -31,8 +36,9 @@ export function describeConformance(spec: TargetSpec, options: ConformanceOption
   const failOn = options.failOn ?? ['fail'];
   describe(`${target.name} [${target.model}]`, () => {
     afterAll(() => stopAllTargets());
+    const declare = options.concurrent ? test.concurrent : test;
     for (const c of selectCases(options.only, options.skip, options.cases)) {
-      test(`${c.id} (${c.level})`, async () => {
+      declare(`${c.id} (${c.level})`, async () => {
         const result = await runCase(c, target, deadlines);
         options.onResult?.(result);
         if (failOn.includes(result.outcome) || result.outcome === 'error') throw new Error(`${formatResult(result, false)}${result.stack ? `\n${result.stack}` : ''}`);

@@ -1,0 +1,43 @@
+import { join } from 'node:path';
+import { packageRoot } from '../../harness/paths';
+import { cli, leftBehindBy } from './run-cli';
+
+/** Servers written the way people write them, in Python, checked through the CLI as a user would. */
+const dir = join(packageRoot(), 'fixtures', 'strangers');
+const python = (file: string, extra = ''): string => `python3 ${JSON.stringify(join(dir, file))} --port {port} --delay-ms {delayMs}${extra}`;
+
+async function check(cmd: string, model: string, only: string[], extra: string[] = []) {
+  const run = await cli('check', '--cmd', cmd, '--model', model, '--delay-ms', '200', ...only.flatMap((id) => ['--only', id]), ...extra);
+  expect(leftBehindBy(run.pid)).toEqual([]);
+  return run;
+}
+
+describe('strangers\' servers, through the CLI', () => {
+  test('an asyncio server is served at the same time', async () => {
+    const run = await check(python('asyncio_ok.py'), 'event-loop', ['concurrency.limit', 'concurrency.timing']);
+    expect(run.stdout).toMatch(/PASS\s+concurrency\.limit\s.*measured limit ≥ 65/);
+    expect(run.code).toBe(0);
+  });
+
+  test('an asyncio server that calls time.sleep() in its coroutine serves 1 at a time', async () => {
+    const run = await check(python('asyncio_blocking.py'), 'event-loop', ['concurrency.limit', 'concurrency.timing']);
+    expect(run.stdout).toMatch(/FAIL\s+concurrency\.limit[\s\S]*actual:\s+served 1 at a time: acks 2\d\d ms apart/);
+    expect(run.stdout).toMatch(/FAIL\s+concurrency\.timing/);
+    expect(run.code).toBe(1);
+  });
+
+  test('threads behind one lock serve 1 at a time', async () => {
+    const run = await check(python('threads_global_lock.py'), 'thread-per-connection', ['concurrency.limit']);
+    expect(run.stdout).toMatch(/FAIL\s+concurrency\.limit[\s\S]*actual:\s+served 1 at a time/);
+    expect(run.code).toBe(1);
+  });
+
+  test('a Python prefork started by a shell wrapper without exec: its workers are counted and signalled under the shell', async () => {
+    const cmd = `${JSON.stringify(join(dir, 'start-prefork.sh'))} --port {port} --delay-ms {delayMs} --workers {workers}`;
+    const run = await check(cmd, 'prefork', ['resources.children', 'lifecycle.sigterm.exits', 'lifecycle.sigterm', 'lifecycle.worker-respawn', 'concurrency.limit'], ['--workers', '5', '--strict']);
+    expect(run.stdout).toMatch(/PASS\s+concurrency\.limit\s.*measured limit 5/);
+    expect(run.stdout).toMatch(/PASS\s+resources\.children/);
+    expect(run.stdout).toMatch(/PASS\s+lifecycle\.worker-respawn/);
+    expect(run.code).toBe(0);
+  });
+});
