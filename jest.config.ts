@@ -16,9 +16,8 @@ const config: Config = {
   // Suites start real servers: a worker per core (at least two), and generous per-test time.
   maxWorkers: Math.max(2, availableParallelism()),
   testTimeout: 300_000,
-  // test.concurrent (the mutant self-test, the reference suites) runs four at a time per file: the
-  // servers mostly wait out their work delays; cases judged on timing take the machine lock alone.
-  maxConcurrency: 4,
+  // test.concurrent (the mutant self-test) runs two mutants at a time per file.
+  maxConcurrency: 2,
   verbose: false,
   reporters: ['default'],
 };

@@ -10,6 +10,12 @@ function failureOutcome(level: Level): Outcome {
   return level === 'MUST' ? 'fail' : level === 'SHOULD' ? 'non-strict' : 'informational';
 }
 
+/** What a caller may want to know of a case's run. */
+export interface CaseHooks {
+  /** The case's server has started (e.g. to stop it from a teardown hook should the case never end). */
+  onLaunch?: (server: LaunchedTarget) => void;
+}
+
 /** Why a case does not run against this target, or undefined. */
 export function skipReasonFor(c: ConformanceCase, target: Target): string | undefined {
   if (c.needsProcfs && !hasProcfs()) return 'this machine has no /proc';
@@ -56,7 +62,7 @@ function launchEvidence(c: ConformanceCase, server: LaunchedTarget): Record<stri
  * Runs one case against a freshly started server: every case gets its own server, so one broken
  * behaviour cannot spill into the next case. The server and every client are gone when this resolves.
  */
-export async function runCase(c: ConformanceCase, declared: Target, declaredDeadlines: Deadlines): Promise<CaseResult> {
+export async function runCase(c: ConformanceCase, declared: Target, declaredDeadlines: Deadlines, hooks: CaseHooks = {}): Promise<CaseResult> {
   const base = { id: c.id, level: c.level, title: c.title };
   const skip = skipReasonFor(c, declared);
   if (skip) return { ...base, outcome: 'skip', durationMs: 0, message: skip };
@@ -68,16 +74,17 @@ export async function runCase(c: ConformanceCase, declared: Target, declaredDead
   const deadlines = override ? makeDeadlines(target.delayMs, declaredDeadlines.multiplier) : declaredDeadlines;
 
   const exclusive = typeof c.exclusive === 'function' ? c.exclusive(target) : c.exclusive === true;
-  return withMachineLock(exclusive ? 'exclusive' : 'shared', () => runLaunched(c, target, deadlines));
+  return withMachineLock(exclusive ? 'exclusive' : 'shared', () => runLaunched(c, target, deadlines, hooks));
 }
 
-async function runLaunched(c: ConformanceCase, target: Target, deadlines: Deadlines): Promise<CaseResult> {
+async function runLaunched(c: ConformanceCase, target: Target, deadlines: Deadlines, hooks: CaseHooks): Promise<CaseResult> {
   const base = { id: c.id, level: c.level, title: c.title };
   const start = Date.now();
   const clients: { label: string; client: ProtocolClient }[] = [];
   let server: LaunchedTarget | undefined;
   try {
     server = await launchTarget(target, deadlines);
+    hooks.onLaunch?.(server);
     const launched = server;
     const ctx: CaseContext = {
       target,

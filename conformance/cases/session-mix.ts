@@ -20,6 +20,9 @@ async function oneSession(ctx: CaseContext, end: SessionEnd, label: string, crow
   const c: ProtocolClient = await ctx.connect(label);
   const d = ctx.deadlines;
   const firstAck = d.firstAck(crowd);
+  // Once nothing more is owed, a FIN comes at once from a correct server; a resource case does not
+  // judge it (the close cases do), so the client waits only briefly before leaving on its own.
+  const finPatience = d.quiet();
   try {
     switch (end) {
       case 'connect-close':
@@ -32,11 +35,12 @@ async function oneSession(ctx: CaseContext, end: SessionEnd, label: string, crow
         await c.send('hello');
         if (!(await c.waitForAcks(1, firstAck))) return `${label}: no ack within ${firstAck} ms`;
         await c.send('goodbye');
-        return (await c.waitForClose(d.close())).kind === 'fin' ? undefined : `${label}: no FIN after goodbye`;
+        return (await c.waitForClose(finPatience)).kind === 'fin' ? undefined : `${label}: no FIN within ${finPatience} ms after goodbye`;
       case 'eof':
         await c.send('hello');
         c.endWriting();
-        return (await c.waitForClose(firstAck + d.close())).kind === 'fin' ? undefined : `${label}: no FIN after EOF`;
+        await c.waitForAcks(1, firstAck);
+        return (await c.waitForClose(finPatience)).kind === 'fin' ? undefined : `${label}: no FIN within ${finPatience} ms after its ack and EOF`;
       case 'full-close':
         await c.send('hello');
         return (await c.waitForAcks(1, firstAck)) ? undefined : `${label}: no ack within ${firstAck} ms`;

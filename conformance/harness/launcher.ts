@@ -176,8 +176,12 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
     live.delete(handle);
   }
 
-  // Members, not just the tree: a daemon that double-forked into its own session is found by its marker.
-  const listening = (): boolean => procfs && listensOn(handle.memberPids(), port) !== undefined;
+  // The tree at every poll; now and then every member, found by session and marker too (a daemon that
+  // double-forked into its own session): that scan reads every process's environment, too dear for
+  // every 20 ms on a busy machine.
+  let polls = 0;
+  const listening = (): boolean =>
+    procfs && (listensOn(handle.treePids(), port) !== undefined || (++polls % 25 === 0 && listensOn(handle.memberPids(), port) !== undefined));
   // The command exiting is only fatal when nothing it started lives on (a daemonizing server exits 0).
   const gaveUp = (): boolean => spawnError !== undefined || (exit !== undefined && (exit.code !== 0 || handle.memberPids().length === 0));
   const readyLineSeen = (): boolean => {

@@ -1,7 +1,7 @@
 import { selectCases } from '../cli/case-selection';
 import { CaseResult, ConformanceCase, Outcome } from '../cases/types';
 import { makeDeadlines, resolveMultiplier } from '../harness/deadlines';
-import { stopAllTargets } from '../harness/launcher';
+import { LaunchedTarget } from '../harness/launcher';
 import { resolveTarget, TargetSpec } from '../harness/target';
 import { formatResult } from '../cli/console-report';
 import { runCase } from '../runner';
@@ -35,11 +35,13 @@ export function describeConformance(spec: TargetSpec, options: ConformanceOption
   const deadlines = makeDeadlines(target.delayMs, resolveMultiplier(options.timeoutMultiplier));
   const failOn = options.failOn ?? ['fail'];
   describe(`${target.name} [${target.model}]`, () => {
-    afterAll(() => stopAllTargets());
+    // Only this describe's servers: with concurrent tests, another describe's cases may still be running.
+    const started: LaunchedTarget[] = [];
+    afterAll(() => Promise.all(started.map((s) => s.stop())));
     const declare = options.concurrent ? test.concurrent : test;
     for (const c of selectCases(options.only, options.skip, options.cases)) {
       declare(`${c.id} (${c.level})`, async () => {
-        const result = await runCase(c, target, deadlines);
+        const result = await runCase(c, target, deadlines, { onLaunch: (s) => started.push(s) });
         options.onResult?.(result);
         if (failOn.includes(result.outcome) || result.outcome === 'error') throw new Error(`${formatResult(result, false)}${result.stack ? `\n${result.stack}` : ''}`);
       });
