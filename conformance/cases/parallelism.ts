@@ -83,5 +83,6 @@ export async function measureAtOnce(ctx: CaseContext, sessions: ProtocolClient[]
 /** Evidence of a measurement, for reports. */
 export function atOnceEvidence(m: AtOnce): Record<string, unknown> {
   const shown = m.acksAfterMs.length > 12 ? [...m.acksAfterMs.slice(0, 12), '…'] : m.acksAfterMs;
-  return { servedAtOnce: m.count, sentAtOnce: m.of, sameTimeWindowMs: m.windowMs, acksAfterMs: shown.join(' ') };
+  const spread = m.count > 0 ? m.acksAfterMs[m.count - 1] - m.acksAfterMs[0] : undefined;
+  return { servedAtOnce: m.count, sentAtOnce: m.of, sameTimeWindowMs: m.windowMs, ...(spread !== undefined ? { sameTimeSpreadMs: spread } : {}), acksAfterMs: shown.join(' ') };
 }
