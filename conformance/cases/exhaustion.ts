@@ -2,7 +2,7 @@ import { ProtocolClient } from '../harness/client';
 import { pollUntil } from '../harness/deadlines';
 import { setSoftFdLimit } from '../harness/fd-limits';
 import { onPath } from '../harness/listen-backlog';
-import { describeFdCounts, fdsByKind, sampleTree } from '../harness/tree-probe';
+import { countBy, describeFdCounts, fdsByKind, sampleTree } from '../harness/tree-probe';
 import { CaseBlocked, CaseContext, ConformanceCase, check } from './types';
 import { clientEvidence, describeReceived } from './evidence';
 import { cpuShare, stableBaseline, ticksPerProcess, warmUp } from './resource-helpers';
@@ -20,12 +20,6 @@ export const FD_CROWD = 30;
 export const FD_SPIN_SHARE = 0.25;
 /** The window over which CPU use is measured while the crowd waits. */
 const CPU_WINDOW_MS = 2000;
-
-function countBy(labels: string[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const l of labels) counts.set(l, (counts.get(l) ?? 0) + 1);
-  return counts;
-}
 
 /** Dying of the shortage is what this case is about: a failure, not a measurement that could not be made. */
 function stillAlive(ctx: CaseContext, when: string, evidence: Record<string, unknown>): void {
@@ -116,7 +110,7 @@ export const exhaustionCases: ConformanceCase[] = [
       stillAlive(ctx, 'after the crowd left', evidence);
       if (!(next && next.acks > 0)) {
         const now = sampleTree(ctx.server);
-        evidence.afterTheCrowd = ctx.server.serverPids().map((pid) => `${pid}: ${describeFdCounts(new Map(countBy(now.fds.filter((f) => f.pid === pid).map((f) => f.label))))}`).join('; ');
+        evidence.afterTheCrowd = ctx.server.serverPids().map((pid) => `${pid}: ${describeFdCounts(countBy(now.fds.filter((f) => f.pid === pid).map((f) => f.label)))}`).join('; ');
       }
       check(next !== undefined && next.acks > 0, `a new client served within ${d.ack(1) + d.slack() * 2} ms once the crowd left`,
         `${attempts} tries, the last: ${next ? describeReceived(next) : 'no connection'}`, { ...evidence, ...(next ? clientEvidence(next) : {}) });

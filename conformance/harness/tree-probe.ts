@@ -103,17 +103,20 @@ export function describeFdCounts(counts: Map<string, number>, limit = 8): string
   return sorted.length > limit ? `${shown.join(', ')}, …` : shown.join(', ') || 'none';
 }
 
+/** How often each value occurs. */
+export function countBy(values: string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return counts;
+}
+
 /** Descriptors in `after` beyond those in `before`, counted by label. */
 export function fdGrowth(before: HeldFd[], after: HeldFd[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const f of after) counts.set(f.label, (counts.get(f.label) ?? 0) + 1);
-  for (const f of before) counts.set(f.label, (counts.get(f.label) ?? 0) - 1);
-  return new Map([...counts].filter(([, n]) => n > 0));
+  const had = countBy(before.map((f) => f.label));
+  return new Map([...countBy(after.map((f) => f.label))].map(([label, n]): [string, number] => [label, n - (had.get(label) ?? 0)]).filter(([, n]) => n > 0));
 }
 
 /** Descriptors of a sample, counted by kind: "socket:tcp 7, pipe 4, epoll 1". */
 export function fdsByKind(sample: TreeSample): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const f of sample.fds) counts.set(f.kind, (counts.get(f.kind) ?? 0) + 1);
-  return counts;
+  return countBy(sample.fds.map((f) => f.kind));
 }
