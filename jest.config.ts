@@ -16,8 +16,9 @@ const config: Config = {
   // Suites start real servers: a worker per core (at least two), and generous per-test time.
   maxWorkers: Math.max(2, availableParallelism()),
   testTimeout: 300_000,
-  // test.concurrent (the mutant self-test) runs two mutants at a time per file.
-  maxConcurrency: 2,
+  // test.concurrent: a reference suite runs four cases at a time (each on its own server), the mutant
+  // self-test four mutants per file (each running its own cases side by side).
+  maxConcurrency: 4,
   verbose: false,
   reporters: ['default'],
 };

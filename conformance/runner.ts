@@ -4,7 +4,7 @@ import { launchTarget, LaunchedTarget, LaunchError, listensOn } from './harness/
 import { hasProcfs } from './harness/procfs';
 import { withMachineLock } from './harness/machine-lock';
 import { Target } from './harness/target';
-import { CaseBlocked, CaseContext, CaseFailure, CaseResult, ConformanceCase, Level, Outcome, SessionTrace } from './cases/types';
+import { CaseBlocked, CaseContext, CaseFailure, CaseResult, ConformanceCase, Exercise, Level, Outcome, SessionTrace } from './cases/types';
 
 function failureOutcome(level: Level): Outcome {
   return level === 'MUST' ? 'fail' : level === 'SHOULD' ? 'non-strict' : 'informational';
@@ -46,7 +46,7 @@ function serverEvidence(server: LaunchedTarget): Record<string, unknown> {
 function connectFailure(err: NodeJS.ErrnoException, server: LaunchedTarget): CaseFailure {
   const exit = server.exitStatus();
   const alive = server.serverAlive();
-  const listening = hasProcfs() ? listensOn(server.memberPids(), server.port) !== undefined : undefined;
+  const listening = hasProcfs() ? listensOn(server.sweepPids(), server.port) !== undefined : undefined;
   const state = alive ? `the server process ${server.serverPid} alive` : `the server exited (${exit ? (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`) : `process ${server.serverPid} gone`})`;
   const listener = listening === undefined ? '' : listening ? `, a socket of the server listening on port ${server.port}` : `, nothing of the server listening on port ${server.port}`;
   return new CaseFailure(`a connection to ${server.host}:${server.port}`, `${err.code ?? err.message} with ${state}${listener}`,
@@ -59,82 +59,156 @@ function launchEvidence(c: ConformanceCase, server: LaunchedTarget): Record<stri
 }
 
 /**
+ * Groups cases into units: a case alone, or every case sharing an exercise (placed where the first of
+ * them is). A unit runs on one server.
+ */
+export function planUnits(cases: ConformanceCase[]): ConformanceCase[][] {
+  const units: ConformanceCase[][] = [];
+  const byExercise = new Map<unknown, ConformanceCase[]>();
+  for (const c of cases) {
+    const shared = c.exercise ? byExercise.get(c.exercise) : undefined;
+    if (shared) {
+      shared.push(c);
+      continue;
+    }
+    const unit = [c];
+    units.push(unit);
+    if (c.exercise) byExercise.set(c.exercise, unit);
+  }
+  return units;
+}
+
+/**
  * Runs one case against a freshly started server: every case gets its own server, so one broken
  * behaviour cannot spill into the next case. The server and every client are gone when this resolves.
  */
 export async function runCase(c: ConformanceCase, declared: Target, declaredDeadlines: Deadlines, hooks: CaseHooks = {}): Promise<CaseResult> {
-  const base = { id: c.id, level: c.level, title: c.title };
-  const skip = skipReasonFor(c, declared);
-  if (skip) return { ...base, outcome: 'skip', durationMs: 0, message: skip };
+  return (await runUnit([c], declared, declaredDeadlines, hooks))[0];
+}
+
+/**
+ * Runs a unit (see planUnits) on one freshly started server: its shared exercise once, then each case's
+ * own verdict, in order. Results come in the unit's order; the server and every client are gone when
+ * this resolves.
+ */
+export async function runUnit(unit: ConformanceCase[], declared: Target, declaredDeadlines: Deadlines, hooks: CaseHooks = {}): Promise<CaseResult[]> {
+  const skipped = new Map<ConformanceCase, CaseResult>();
+  for (const c of unit) {
+    const skip = skipReasonFor(c, declared);
+    if (skip) skipped.set(c, { id: c.id, level: c.level, title: c.title, outcome: 'skip', durationMs: 0, message: skip });
+  }
+  const runnable = unit.filter((c) => !skipped.has(c));
+  if (runnable.length === 0) return unit.map((c) => skipped.get(c) as CaseResult);
   // A case may need another work delay (e.g. 0 to make a slow reader's buffers fill); only a command
-  // with {delayMs} can be given one.
-  const wanted = typeof c.delayOverride === 'function' ? c.delayOverride(declared, declaredDeadlines.multiplier) : c.delayOverride;
+  // with {delayMs} can be given one. Cases sharing an exercise declare the same.
+  const first = runnable[0];
+  const wanted = typeof first.delayOverride === 'function' ? first.delayOverride(declared, declaredDeadlines.multiplier) : first.delayOverride;
   const override = wanted !== undefined && declared.cmd.includes('{delayMs}');
   const target = override ? { ...declared, delayMs: wanted } : declared;
   const deadlines = override ? makeDeadlines(target.delayMs, declaredDeadlines.multiplier) : declaredDeadlines;
 
-  const exclusive = typeof c.exclusive === 'function' ? c.exclusive(target) : c.exclusive === true;
-  return withMachineLock(exclusive ? 'exclusive' : 'shared', () => runLaunched(c, target, deadlines, hooks));
+  const exclusive = runnable.some((c) => (typeof c.exclusive === 'function' ? c.exclusive(target) : c.exclusive === true));
+  const asked = Date.now();
+  const results = await withMachineLock(exclusive ? 'exclusive' : 'shared', () => runLaunched(runnable, target, deadlines, hooks, Date.now() - asked));
+  return unit.map((c) => skipped.get(c) ?? results[runnable.indexOf(c)]);
 }
 
-async function runLaunched(c: ConformanceCase, target: Target, deadlines: Deadlines, hooks: CaseHooks): Promise<CaseResult> {
-  const base = { id: c.id, level: c.level, title: c.title };
+/** Sessions of a unit: the exercise's, kept open until the unit ends, and each case's own. */
+interface Opened {
+  label: string;
+  client: ProtocolClient;
+}
+
+async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: Deadlines, hooks: CaseHooks, lockWaitMs: number): Promise<CaseResult[]> {
   const start = Date.now();
-  const clients: { label: string; client: ProtocolClient }[] = [];
+  const exerciseClients: Opened[] = [];
+  const results: CaseResult[] = [];
   let server: LaunchedTarget | undefined;
+  let launchError: unknown;
   try {
     server = await launchTarget(target, deadlines);
     hooks.onLaunch?.(server);
-    const launched = server;
-    const ctx: CaseContext = {
-      target,
-      server: launched,
-      deadlines,
-      now: () => Date.now() - start,
-      connect: async (label = `client ${clients.length + 1}`) => {
+  } catch (err) {
+    launchError = err;
+  }
+  const launchMs = Date.now() - start;
+  // One run of each exercise per server; the case that asks first runs it (and its time is counted there).
+  const exercises = new Map<Exercise<unknown>, Promise<unknown>>();
+  for (const c of unit) {
+    const own: Opened[] = [];
+    const caseStart = Date.now();
+    let result: CaseResult;
+    try {
+      if (!server) throw launchError;
+      const launched = server;
+      const connect = (into: Opened[]) => async (label = `client ${exerciseClients.length + own.length + 1}`): Promise<ProtocolClient> => {
         let client: ProtocolClient;
         try {
           client = await ProtocolClient.connect(launched.host, launched.port, deadlines.slack() * 3);
         } catch (err) {
           throw connectFailure(err as NodeJS.ErrnoException, launched);
         }
-        clients.push({ label, client });
+        into.push({ label, client });
         return client;
-      },
-    };
-    const report = await c.run(ctx);
-    const launch = launchEvidence(c, launched);
-    return {
-      ...base,
-      outcome: c.level === 'INFO' ? 'informational' : 'pass',
-      durationMs: Date.now() - start,
-      message: report?.message,
-      evidence: report?.evidence || launch ? { ...report?.evidence, ...launch } : undefined,
-      sessions: clients.map(({ label, client }) => traceOf(label, client, start)),
-    };
-  } catch (err) {
-    const result: CaseResult = { ...base, outcome: failureOutcome(c.level), durationMs: Date.now() - start };
-    if (err instanceof CaseFailure) {
-      Object.assign(result, { message: err.message, expected: err.expected, actual: err.actual, evidence: { ...err.evidence } });
-      // An INFO case has no verdict to fail: its measurement could not be made, and it says so.
-      if (c.level === 'INFO') result.message = `not measured: ${err.message}`;
-    } else if (err instanceof CaseBlocked) {
-      Object.assign(result, { outcome: 'blocked', message: err.reason, blockedBy: err.explainedBy, evidence: { ...err.evidence } });
-    } else if (err instanceof LaunchError) {
-      // This case's own server did not start (the suite's first start did): nothing could be measured.
-      Object.assign(result, { outcome: 'blocked', message: err.message, blockedBy: ['lifecycle.ready'] });
-    } else {
-      // Anything else is a bug of the kit, never a verdict on the server.
-      const e = err instanceof Error ? err : new Error(String(err));
-      Object.assign(result, { outcome: 'error', message: `kit error: ${e.message}`, stack: e.stack });
+      };
+      const base = { target, server: launched, deadlines, now: () => Date.now() - start };
+      const exerciseCtx: CaseContext = { ...base, connect: connect(exerciseClients), exercised: () => Promise.reject(new Error('an exercise cannot run another')) };
+      const ctx: CaseContext = {
+        ...base,
+        connect: connect(own),
+        exercised: <T>(exercise: Exercise<T>): Promise<T> => {
+          let observation = exercises.get(exercise);
+          if (!observation) exercises.set(exercise, (observation = exercise.run(exerciseCtx)));
+          return observation as Promise<T>;
+        },
+      };
+      const report = await c.run(ctx);
+      const launch = launchEvidence(c, launched);
+      result = {
+        id: c.id, level: c.level, title: c.title,
+        outcome: c.level === 'INFO' ? 'informational' : 'pass',
+        durationMs: 0,
+        message: report?.message,
+        evidence: report?.evidence || launch ? { ...report?.evidence, ...launch } : undefined,
+      };
+    } catch (err) {
+      result = failedResult(c, err, server);
     }
-    if (server) result.evidence = { ...result.evidence, ...serverEvidence(server), ...launchEvidence(c, server) };
-    result.sessions = clients.map(({ label, client }) => traceOf(label, client, start));
-    return result;
-  } finally {
-    closeAll(clients.map((c) => c.client));
-    await server?.stop();
+    result.sessions = [...exerciseClients, ...own].map(({ label, client }) => traceOf(label, client, start));
+    const ownMs = Date.now() - caseStart;
+    result.durationMs = (results.length === 0 ? launchMs : 0) + ownMs;
+    result.timing = { lockWaitMs: results.length === 0 ? lockWaitMs : 0, launchMs: results.length === 0 ? launchMs : 0, runMs: ownMs, stopMs: 0 };
+    if (unit.length > 1) result.timing.shared = unit.filter((o) => o !== c).map((o) => o.id);
+    closeAll(own.map((o) => o.client));
+    results.push(result);
   }
+  const stopping = Date.now();
+  closeAll(exerciseClients.map((o) => o.client));
+  await server?.stop();
+  const last = results[results.length - 1];
+  if (last.timing) last.timing.stopMs = Date.now() - stopping;
+  return results;
+}
+
+/** The outcome of a case that threw: a failure of the server, a measurement not made, or a kit error. */
+function failedResult(c: ConformanceCase, err: unknown, server: LaunchedTarget | undefined): CaseResult {
+  const result: CaseResult = { id: c.id, level: c.level, title: c.title, outcome: failureOutcome(c.level), durationMs: 0 };
+  if (err instanceof CaseFailure) {
+    Object.assign(result, { message: err.message, expected: err.expected, actual: err.actual, evidence: { ...err.evidence } });
+    // An INFO case has no verdict to fail: its measurement could not be made, and it says so.
+    if (c.level === 'INFO') result.message = `not measured: ${err.message}`;
+  } else if (err instanceof CaseBlocked) {
+    Object.assign(result, { outcome: 'blocked', message: err.reason, blockedBy: err.explainedBy, evidence: { ...err.evidence } });
+  } else if (err instanceof LaunchError) {
+    // This case's own server did not start (the suite's first start did): nothing could be measured.
+    Object.assign(result, { outcome: 'blocked', message: err.message, blockedBy: ['lifecycle.ready'] });
+  } else {
+    // Anything else is a bug of the kit, never a verdict on the server.
+    const e = err instanceof Error ? err : new Error(String(err));
+    Object.assign(result, { outcome: 'error', message: `kit error: ${e.message}`, stack: e.stack });
+  }
+  if (server) result.evidence = { ...result.evidence, ...serverEvidence(server), ...launchEvidence(c, server) };
+  return result;
 }
 
 export interface SuiteOptions {
@@ -145,6 +219,11 @@ export interface SuiteOptions {
    * still take the machine lock.
    */
   jobs?: number;
+  /**
+   * Starts the target once before any case (default true), so a target that cannot start at all is one
+   * LaunchError instead of a page of blocked cases.
+   */
+  probe?: boolean;
   /** Called as each case starts (progress output); `index` counts from 1. */
   onCaseStart?: (c: ConformanceCase, index: number, total: number) => void;
   /** Called as each case finishes, in case order (progress output). */
@@ -162,9 +241,12 @@ export function jobsFor(target: Target, requested: number): number {
  * instead of a page of failed cases.
  */
 export async function runSuite(target: Target, cases: ConformanceCase[], options: SuiteOptions): Promise<CaseResult[]> {
-  const probe = await launchTarget(target, options.deadlines);
-  await probe.stop();
+  if (options.probe !== false) {
+    const probe = await launchTarget(target, options.deadlines);
+    await probe.stop();
+  }
   const results: (CaseResult | undefined)[] = cases.map(() => undefined);
+  const units = planUnits(cases);
   let started = 0;
   let reported = 0;
   const report = (): void => {
@@ -174,14 +256,15 @@ export async function runSuite(target: Target, cases: ConformanceCase[], options
     }
   };
   const worker = async (): Promise<void> => {
-    while (started < cases.length) {
-      const i = started++;
-      options.onCaseStart?.(cases[i], i + 1, cases.length);
-      results[i] = await runCase(cases[i], target, options.deadlines);
+    while (started < units.length) {
+      const unit = units[started++];
+      for (const c of unit) options.onCaseStart?.(c, cases.indexOf(c) + 1, cases.length);
+      const done = await runUnit(unit, target, options.deadlines);
+      unit.forEach((c, k) => (results[cases.indexOf(c)] = done[k]));
       report();
     }
   };
-  await Promise.all(Array.from({ length: Math.min(jobsFor(target, options.jobs ?? 1), cases.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(jobsFor(target, options.jobs ?? 1), units.length) }, worker));
   return explainBlocked(results as CaseResult[]);
 }
 

@@ -2,6 +2,7 @@ import { ProtocolClient } from '../harness/client';
 import { pollUntil } from '../harness/deadlines';
 import { setSoftFdLimit } from '../harness/fd-limits';
 import { onPath } from '../harness/listen-backlog';
+import { crowdsAreHeavy } from '../harness/models';
 import { countBy, describeFdCounts, fdsByKind, sampleTree } from '../harness/tree-probe';
 import { CaseBlocked, CaseContext, ConformanceCase, check } from './types';
 import { clientEvidence, describeReceived } from './evidence';
@@ -18,8 +19,8 @@ export const FD_CROWD = 30;
  * room for a busy machine and for the sessions still being served.
  */
 export const FD_SPIN_SHARE = 0.25;
-/** The window over which CPU use is measured while the crowd waits. */
-const CPU_WINDOW_MS = 2000;
+/** The window over which CPU use is measured while the crowd waits: a spinning loop shows within a second. */
+const CPU_WINDOW_MS = 1000;
 
 /** Dying of the shortage is what this case is about: a failure, not a measurement that could not be made. */
 function stillAlive(ctx: CaseContext, when: string, evidence: Record<string, unknown>): void {
@@ -32,7 +33,9 @@ export const exhaustionCases: ConformanceCase[] = [
   {
     id: 'resources.fd-exhaustion',
     level: 'MUST',
-    exclusive: true,
+    // The server's own CPU use is what is judged: neighbours cannot make it spin. Only a crowd that
+    // costs a process each needs the machine alone.
+    exclusive: crowdsAreHeavy,
     needsProcfs: true,
     title: `out of descriptors (soft limit lowered to what it holds + ${FD_MARGIN}, ${FD_CROWD} clients arrive): the server stays up, does not spin, keeps serving its sessions, and serves again once they leave`,
     skipReason: () => (onPath('prlimit') ? undefined : 'prlimit (util-linux) is not installed: the kit cannot lower the server\'s descriptor limit'),

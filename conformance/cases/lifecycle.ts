@@ -62,7 +62,7 @@ async function sigtermDuringSession(ctx: CaseContext): Promise<SigtermSeen> {
   // The signal goes to the server process, as a container runtime or a process manager sends it;
   // launchers above it (npm, sh -c) are not the server and are only watched.
   const launcherPids = new Set(server.launchers.map((p) => p.pid));
-  const suspectsAtSignal = server.memberPids().filter((pid) => !launcherPids.has(pid));
+  const suspectsAtSignal = server.sweepPids().filter((pid) => !launcherPids.has(pid));
   const signalledAt = Date.now();
   process.kill(server.serverPid, 'SIGTERM');
   // The signal is asynchronous: a client racing it may still be accepted. Wait until the tree's
@@ -80,7 +80,7 @@ async function sigtermDuringSession(ctx: CaseContext): Promise<SigtermSeen> {
   const exited = await pollUntil(() => !server.serverAlive(), Math.max(0, signalledAt + graceMs - Date.now()));
   const exitedAfterMs = exited ? Date.now() - signalledAt : undefined;
   const leftovers = (): string[] => {
-    const suspects = new Set([...suspectsAtSignal, ...server.memberPids().filter((pid) => !launcherPids.has(pid))]);
+    const suspects = new Set([...suspectsAtSignal, ...server.sweepPids().filter((pid) => !launcherPids.has(pid))]);
     return listProcesses().filter((p) => p.state !== 'Z' && suspects.has(p.pid)).map(describeProcess);
   };
   if (exited) await pollUntil(() => leftovers().length === 0, d.slack());

@@ -9,8 +9,8 @@ import { runSessions, SessionEnd, sessionMix } from './session-mix';
 export const USER_HZ = 100;
 
 /** Waits until `read` of the tree has not changed for a while, then returns it: the idle baseline. */
-export async function stableBaseline(ctx: CaseContext, read: (s: TreeSample) => number): Promise<number> {
-  return waitUntilSettled(() => read(sampleTree(ctx.server)), ctx.deadlines.quiet(), ctx.deadlines.slack() * 3);
+export async function stableBaseline<T extends number | string>(ctx: CaseContext, read: (s: TreeSample) => T): Promise<T> {
+  return waitUntilSettled(() => read(sampleTree(ctx.server)), ctx.deadlines.settle(), ctx.deadlines.slack() * 3);
 }
 
 /** The cases whose failure explains a server that died while a resource case drove sessions. */

@@ -1,14 +1,63 @@
 import { pollUntil } from '../harness/deadlines';
-import { crowdsAreHeavy, hasProcessPool } from '../harness/models';
+import { crowdsAreHeavy, hasProcessPool, Limit } from '../harness/models';
 import { childrenOf, describeFdCounts, describeProcess, describeSocket, fdGrowth, fdsByKind, MIB, sampleTree, TreeSample } from '../harness/tree-probe';
-import { ConformanceCase, check } from './types';
+import { ConformanceCase, Exercise, check } from './types';
 import { cpuShare, exercise, ticksPerProcess, requireServer, settleTo, stableBaseline, warmUp } from './resource-helpers';
+import { EVERY_END } from './session-mix';
 import { describeReceived } from './evidence';
 import { streamWithoutEtx } from './memory-pressure';
 
-const ROUNDS = 5;
 /** 25 sessions of unjoined threads leave 25 stacks; glibc's cache of freed stacks holds at most 5 of 8 MiB. */
 const STRAY_STACK_LIMIT = 10;
+
+/** What the shared session mix saw: baselines, then the tree after sessions ended every way. */
+export interface MixObservation {
+  /** before any session */
+  cold: TreeSample;
+  /** idle, after a warm-up round of every ending: the baseline every count must come back to */
+  rest: TreeSample;
+  /** sessions run after the baseline (the mix, then the burst) */
+  sessions: number;
+  /** the tree once the mix was over and its zombies, if any, had had time to be reaped */
+  afterMix: TreeSample;
+  /** sessions in the burst that ended at the same moment */
+  burst: number;
+  evidence: Record<string, unknown>;
+}
+
+/** Rounds of every ending after the baseline: five for unbounded models (they run ten at a time), two for bounded ones. */
+export function mixRounds(limit: Limit): number {
+  return limit === 'unbounded' ? 5 : 2;
+}
+
+/**
+ * One warm-up round, the idle baseline, a mix of sessions ending every way, then a burst of sessions
+ * ending at the same moment: descriptors, processes, threads and zombies are each judged on it.
+ */
+export const sessionMixExercise: Exercise<MixObservation> = {
+  id: 'session mix',
+  async run(ctx) {
+    const cold = sampleTree(ctx.server);
+    // A full round of every ending first: runtimes reserve address space and open helpers once (V8 grows
+    // its heap reservation by ~128 MiB early on, a pool starts its threads); that lands before the baseline.
+    const evidence = await exercise(ctx, 1);
+    await stableBaseline(ctx, (s) => `${s.fds.length}/${s.processes.length}/${s.threads}`);
+    const rest = sampleTree(ctx.server);
+    const rounds = mixRounds(ctx.target.limit);
+    Object.assign(evidence, await exercise(ctx, rounds));
+    let afterMix = sampleTree(ctx.server);
+    await pollUntil(() => (afterMix = sampleTree(ctx.server)).zombies.length === 0, ctx.deadlines.close() + ctx.deadlines.slack(), 50);
+    const burst = ctx.target.limit === 'unbounded' ? 50 : ctx.target.limit;
+    const clients = await Promise.all(Array.from({ length: burst }, (_, i) => ctx.connect(`burst ${i + 1}`)));
+    await Promise.all(clients.map((c) => c.send('hello')));
+    await Promise.all(clients.map((c) => c.waitForAcks(1, ctx.deadlines.firstAck(burst))));
+    await Promise.all(clients.map((c) => c.send('goodbye'))); // every session ends at the same moment
+    await Promise.all(clients.map((c) => c.waitForClose(ctx.deadlines.close())));
+    for (const c of clients) c.close(); // a client left without FIN gives up: its session is over too
+    requireServer(ctx, `during the burst of ${burst} sessions`);
+    return { cold, rest, sessions: rounds * EVERY_END.length + burst, afterMix, burst, evidence };
+  },
+};
 
 /** resources.*: the server gives back what each session took, and costs nothing while idle. */
 export const resourceCases: ConformanceCase[] = [
@@ -17,24 +66,22 @@ export const resourceCases: ConformanceCase[] = [
     level: 'MUST',
     exclusive: crowdsAreHeavy,
     needsProcfs: true,
+    exercise: sessionMixExercise,
     title: 'descriptors of every kind (sockets, pipes, files, eventfd, epoll, …) return to the idle baseline after sessions ended every way',
     async run(ctx) {
-      const cold = sampleTree(ctx.server);
-      const evidence = await warmUp(ctx);
+      const { cold, rest, sessions, evidence } = await ctx.exercised(sessionMixExercise);
       const count = (s: TreeSample) => s.fds.length;
-      const baseline = await stableBaseline(ctx, count);
-      const rest = sampleTree(ctx.server);
+      const baseline = count(rest);
       // Lazily created, bounded resources (a pool's first use, a runtime's helper) join the baseline.
       const lazy = fdGrowth(cold.fds, rest.fds);
-      Object.assign(evidence, await exercise(ctx, ROUNDS));
       const after = await settleTo(ctx, count, baseline);
       const grown = fdGrowth(rest.fds, after.fds);
-      check(count(after) <= baseline, `at most ${baseline} descriptors (the idle baseline) after ${ROUNDS * 5} sessions`,
+      check(count(after) <= baseline, `at most ${baseline} descriptors (the idle baseline) after ${sessions} sessions`,
         `${count(after)} held: ${describeFdCounts(grown)} more than at rest`,
         { ...evidence, atRest: describeFdCounts(fdsByKind(rest)), now: describeFdCounts(fdsByKind(after)),
           heldBy: [...new Set(after.fds.filter((f) => grown.has(f.label)).map((f) => f.pid))].join(' ') });
       const absorbed = lazy.size ? `; the warm-up added ${describeFdCounts(lazy)} (created once, part of the baseline)` : '';
-      return { message: `${baseline} descriptors at rest (${describeFdCounts(fdsByKind(rest))}), ${count(after)} after ${ROUNDS * 5} sessions${absorbed}`, evidence };
+      return { message: `${baseline} descriptors at rest (${describeFdCounts(fdsByKind(rest))}), ${count(after)} after ${sessions} sessions${absorbed}`, evidence };
     },
   },
   {
@@ -42,24 +89,16 @@ export const resourceCases: ConformanceCase[] = [
     level: 'MUST',
     exclusive: crowdsAreHeavy,
     needsProcfs: true,
+    exercise: sessionMixExercise,
     title: 'no zombie in the tree after sequential sessions, nor after a burst of sessions ending at the same moment',
     async run(ctx) {
-      const zombieFree = async (when: string): Promise<void> => {
-        let sample = sampleTree(ctx.server);
-        await pollUntil(() => (sample = sampleTree(ctx.server)).zombies.length === 0, ctx.deadlines.close() + ctx.deadlines.slack(), 50);
+      const { afterMix, burst } = await ctx.exercised(sessionMixExercise);
+      const zombieFree = (sample: TreeSample, when: string): void =>
         check(sample.zombies.length === 0, `no zombie ${when}`, `${sample.zombies.length} zombies`, { zombies: sample.zombies.slice(0, 8).map(describeProcess) });
-      };
-      await exercise(ctx, 2);
-      await zombieFree('after sequential sessions');
-      const n = ctx.target.limit === 'unbounded' ? 50 : ctx.target.limit;
-      const clients = await Promise.all(Array.from({ length: n }, (_, i) => ctx.connect(`burst ${i + 1}`)));
-      await Promise.all(clients.map((c) => c.send('hello')));
-      await Promise.all(clients.map((c) => c.waitForAcks(1, ctx.deadlines.firstAck(n))));
-      await Promise.all(clients.map((c) => c.send('goodbye'))); // every session ends at the same moment
-      await Promise.all(clients.map((c) => c.waitForClose(ctx.deadlines.close())));
-      for (const c of clients) c.close(); // a client left without FIN gives up: its session is over too
-      requireServer(ctx, `during the burst of ${n} sessions`);
-      await zombieFree(`after ${n} sessions ended at once`);
+      zombieFree(afterMix, 'after sequential sessions');
+      let sample = sampleTree(ctx.server);
+      await pollUntil(() => (sample = sampleTree(ctx.server)).zombies.length === 0, ctx.deadlines.close() + ctx.deadlines.slack(), 50);
+      zombieFree(sample, `after ${burst} sessions ended at once`);
     },
   },
   {
@@ -67,12 +106,12 @@ export const resourceCases: ConformanceCase[] = [
     level: 'MUST',
     exclusive: crowdsAreHeavy,
     needsProcfs: true,
+    exercise: sessionMixExercise,
     title: 'the process count returns to its baseline; a process pool keeps exactly its N workers',
     async run(ctx) {
-      const evidence = await warmUp(ctx);
+      const { rest, evidence } = await ctx.exercised(sessionMixExercise);
       const count = (s: TreeSample) => s.processes.length;
-      const baseline = await stableBaseline(ctx, count);
-      Object.assign(evidence, await exercise(ctx, ROUNDS));
+      const baseline = count(rest);
       const after = await settleTo(ctx, count, baseline);
       check(count(after) <= baseline, `at most ${baseline} processes (the idle baseline)`, `${count(after)}`,
         { ...evidence, processes: after.processes.map(describeProcess) });
@@ -92,22 +131,18 @@ export const resourceCases: ConformanceCase[] = [
     level: 'MUST',
     exclusive: crowdsAreHeavy,
     needsProcfs: true,
+    exercise: sessionMixExercise,
     title: 'the thread count returns to its baseline after sessions, and no finished thread keeps its stack',
     async run(ctx) {
-      // A full round of every ending first: runtimes reserve address space once (V8 grows its heap
-      // reservation by ~128 MiB early on), and that one-time step must land before the baseline.
-      const evidence = await exercise(ctx, 1);
+      const { rest, sessions, evidence } = await ctx.exercised(sessionMixExercise);
       const count = (s: TreeSample) => s.threads;
-      const baseline = await stableBaseline(ctx, count);
-      const straysBefore = sampleTree(ctx.server).strayStacks;
-      Object.assign(evidence, await exercise(ctx, ROUNDS));
+      const baseline = count(rest);
       const after = await settleTo(ctx, count, baseline);
       check(count(after) <= baseline, `at most ${baseline} threads (the idle baseline)`, `${count(after)}`,
         { ...evidence, perProcess: after.processes.map((p) => `${p.pid}(${p.comm}): ${p.threads}`) });
       // A thread that ends unjoined and undetached leaves its stack mapped (8 MiB by default): the
       // thread count recovers, the stack mappings do not. glibc caches a few freed stacks; leaks grow per session.
-      const strays = after.strayStacks - straysBefore;
-      const sessions = ROUNDS * 5;
+      const strays = after.strayStacks - rest.strayStacks;
       check(strays < STRAY_STACK_LIMIT, `fewer than ${STRAY_STACK_LIMIT} new thread stacks without a thread after ${sessions} sessions`,
         `${strays} (${after.strayStacks} in all)`, { ...evidence, vsizeMiB: (after.vsizeBytes / MIB).toFixed(0) });
       return { message: `${baseline} threads at rest; ${strays} stray thread stacks after ${sessions} sessions` };

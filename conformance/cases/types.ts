@@ -41,6 +41,26 @@ export interface CaseResult {
   blockedBy?: string[];
   /** error: the kit's stack trace, for a bug report */
   stack?: string;
+  /** Where the time went (absent for skipped cases): see CaseTiming. */
+  timing?: CaseTiming;
+}
+
+/**
+ * Where a case's time went. Cases that share an exercise share a server: the launch and the lock wait
+ * are counted on the first of them, the stop on the last, the exercise on the case that ran it, so the
+ * figures of a run add up.
+ */
+export interface CaseTiming {
+  /** ms waiting for the machine lock (other cases running) */
+  lockWaitMs: number;
+  /** ms from spawning the server until it listened */
+  launchMs: number;
+  /** ms inside the case: its own judging, plus the shared exercise if this case ran it */
+  runMs: number;
+  /** ms stopping the server and closing clients */
+  stopMs: number;
+  /** ids of the other cases that ran on the same server */
+  shared?: string[];
 }
 
 /** What a case sees: the target, its freshly started server, deadlines, and a tracked client factory. */
@@ -52,6 +72,22 @@ export interface CaseContext {
   connect(label?: string): Promise<ProtocolClient>;
   /** ms since the case started */
   now(): number;
+  /**
+   * Runs `exercise` against this server once, however many cases of this run ask for it: every later
+   * call gets the same observation (or the same failure). Sessions it opens stay open until the last
+   * case sharing the server has ended.
+   */
+  exercised<T>(exercise: Exercise<T>): Promise<T>;
+}
+
+/**
+ * Sessions several cases judge: run once per server, each case reads its own verdict from what was
+ * observed (one warm-up and session mix for descriptors, processes, threads and zombies).
+ */
+export interface Exercise<T> {
+  /** names the exercise in timings and evidence */
+  id: string;
+  run(ctx: CaseContext): Promise<T>;
 }
 
 /** What a passing or informational case reports. */
@@ -79,6 +115,11 @@ export interface ConformanceCase {
    * machine alone, so it cannot starve the timing of cases in other kit processes. Decided per target.
    */
   exclusive?: boolean | ((target: Target) => boolean);
+  /**
+   * The exercise this case judges. Cases naming the same exercise run on one server with one run of it
+   * (each is still its own case with its own outcome); they declare the same delayOverride.
+   */
+  exercise?: Exercise<unknown>;
   run(ctx: CaseContext): Promise<CaseReport | void>;
 }
 

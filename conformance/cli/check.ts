@@ -10,6 +10,7 @@ import { ProgressLine } from './progress';
 import { defaultJobs, runTargets } from './run-targets';
 import { intFlag, parseFlags, UsageError } from './usage';
 import { writeReports } from './write-reports';
+import { formatTimings, summarizeTimings } from '../reports/timings';
 
 export const CHECK_HELP = `Usage: server-models check --cmd "<command>" --model <model> [options]
        server-models check --manifest <file.json> [options]
@@ -36,7 +37,9 @@ Cases:
                              is shown as XPASS
   --timeout-multiplier <x>   scale every deadline (also SM_TIMEOUT_MULTIPLIER)
   --jobs <n>                 cases run at the same time, each on its own server and port (default:
-                             the number of cores; 1 = one after another; a fixed port always runs 1)
+                             2 × cores + 2, at most 16; 1 = one after another; a fixed port runs 1)
+  --timings                  after the results, where the time went: wall time, time inside cases,
+                             launch/stop overhead, lock waits and the slowest cases
 
 Reports:
   --json <file>              every result as JSON (an object with "implementations" and "cases")
@@ -62,6 +65,7 @@ const FLAGS = {
   'expect-fail': { type: 'string' },
   'timeout-multiplier': { type: 'string' },
   jobs: { type: 'string' },
+  timings: { type: 'boolean' },
   json: { type: 'string' },
   junit: { type: 'string' },
   html: { type: 'string' },
@@ -152,8 +156,9 @@ export async function checkCommand(args: string[]): Promise<number> {
     if (impl.error !== undefined) continue;
     const xfail = impl.cases.filter((r) => judgeCase(r, impl.expectedFailures?.includes(r.id) ?? false, strict) === 'expected-failure').length;
     const name = report.implementations.length > 1 ? `${impl.name}: ` : '';
-    const seconds = (impl.cases.reduce((s, r) => s + r.durationMs, 0) / 1000).toFixed(1);
+    const seconds = ((impl.durationMs ?? 0) / 1000).toFixed(1);
     progress.print(`${name}${formatTally(tally(impl.cases))}${xfail ? ` (${xfail} expected)` : ''} in ${seconds} s`);
+    if (values.timings) for (const line of formatTimings(summarizeTimings(impl))) progress.print(line);
   }
   for (const line of writeReports(report, { json: values.json, junit: values.junit, html: values.html }, strict)) progress.print(`report ${line}`);
   const code = exitCodeOf(report, strict);

@@ -15,7 +15,7 @@ export const MATRIX_HELP = `Usage: server-models matrix [--delay-ms D] [--lang t
 
 Checks every built reference server and prints a matrix of implementation × case area; each cell is
 passed/applicable cases, with ✗ for failed MUST cases, ? for blocked cases, ! for kit errors and ~ for
-SHOULD cases missed. --jobs N: cases run at the same time per server (default: the number of cores).
+SHOULD cases missed. --jobs N: cases run at the same time per server (default: 2 × cores + 2, at most 16).
 Default delay: 200 ms. Exit status 1 if any reference server fails a MUST case.`;
 
 function areaOf(id: string): string {

@@ -6,7 +6,7 @@ import { makeDeadlines } from '../harness/deadlines';
 import { LaunchError } from '../harness/launcher';
 import { packageRoot } from '../harness/paths';
 import { Target } from '../harness/target';
-import { runSuite } from '../runner';
+import { jobsFor, runSuite } from '../runner';
 import { ImplementationReport, RunReport } from '../reports/run-report';
 
 /** The kit's own version, from its package.json. */
@@ -30,8 +30,13 @@ export interface RunTargetsOptions {
 
 /** Cases run at once by default: one per core (each case's server mostly waits out its work delay). */
 export function defaultJobs(): number {
-  return Math.max(1, availableParallelism());
+  // A case spends most of its time waiting for the server's work delay, not computing: two per core
+  // (and two more) keep a small machine busy; cases that need it alone still take the machine lock.
+  return Math.min(MAX_DEFAULT_JOBS, 2 * availableParallelism() + 2);
 }
+
+/** Servers a check starts side by side at most, unless --jobs says more. */
+export const MAX_DEFAULT_JOBS = 16;
 
 /** Checks targets one after the other and gathers everything the reports need. */
 export async function runTargets(targets: Target[], options: RunTargetsOptions): Promise<RunReport> {
@@ -48,8 +53,10 @@ export async function runTargets(targets: Target[], options: RunTargetsOptions):
       cases: [],
       expectedFailures: options.expectedFailures?.(target),
     };
+    const began = Date.now();
     try {
       let n = 0;
+      impl.jobs = jobsFor(target, options.jobs ?? 1);
       impl.cases = await runSuite(target, options.cases, {
         deadlines: makeDeadlines(target.delayMs, options.multiplier),
         jobs: options.jobs,
@@ -61,6 +68,7 @@ export async function runTargets(targets: Target[], options: RunTargetsOptions):
       impl.error = err.message;
       options.onTargetError?.(target, err.message);
     }
+    impl.durationMs = Date.now() - began;
     implementations.push(impl);
   }
   return {

@@ -18,6 +18,11 @@ export interface Deadlines {
   close(): number;
   /** A window in which nothing must happen (no ack before ETX, nothing after goodbye). */
   quiet(): number;
+  /**
+   * How long a count (descriptors, processes, threads) must hold still to be taken as the idle baseline:
+   * it depends on the machine, not on the work delay (nothing is owed while it settles).
+   */
+  settle(): number;
   /** Slack for anything that involves no work delay (a connect, a process start). */
   slack(): number;
   /** Time a freshly started target gets to listen. */
@@ -32,6 +37,8 @@ export const BASE_SLACK_MS = 1000;
  * correct server nothing (the wait ends with the answer); only missing answers wait it out.
  */
 export const BASE_ANSWER_SLACK_MS = 2 * BASE_SLACK_MS;
+/** Base window a resource count must hold still for to count as settled, before the multiplier. */
+export const BASE_SETTLE_MS = 300;
 /** Base allowance for a server to start listening, before the multiplier. */
 export const BASE_READY_MS = 10_000;
 
@@ -44,6 +51,7 @@ export function makeDeadlines(delayMs: number, multiplier: number): Deadlines {
     firstAck: (sessions: number) => scale(delayMs + BASE_SLACK_MS * (1 + Math.ceil(sessions / 8))),
     close: () => scale(delayMs + BASE_ANSWER_SLACK_MS),
     quiet: () => scale(Math.max(delayMs * 1.5, 300)),
+    settle: () => scale(BASE_SETTLE_MS),
     slack: () => scale(BASE_SLACK_MS),
     ready: () => scale(BASE_READY_MS),
   };
@@ -78,6 +86,28 @@ export async function pollUntil(
 }
 
 /**
+ * Polls like pollUntil, but looks often at first and less and less often after (the interval grows
+ * by half each time, up to `maxIntervalMs`): for a wait whose end is usually soon but may be long (a
+ * server starting), where each look costs something (reading /proc).
+ */
+export async function pollWithBackoff(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  firstIntervalMs = 5,
+  maxIntervalMs = 50,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  let interval = firstIntervalMs;
+  for (;;) {
+    if (await condition()) return true;
+    const left = deadline - Date.now();
+    if (left <= 0) return lastLook(condition);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(interval, left)));
+    interval = Math.min(maxIntervalMs, Math.ceil(interval * 1.5));
+  }
+}
+
+/**
  * One more look at a condition whose deadline fired, after the I/O already waiting has been delivered.
  * When a loaded machine stalls our event loop past a deadline, Node runs the deadline's timer before it
  * reads the socket whose answer arrived meanwhile: without this look, an answer that was on time would
@@ -91,17 +121,19 @@ async function lastLook(condition: () => boolean | Promise<boolean>): Promise<bo
 /**
  * Waits until `read()` has stopped changing for `quietMs` (each change restarts the wait), or until
  * `capMs` has passed in all. Used to measure "how many sessions get served" without guessing how long
- * a slow server needs: as long as acks keep arriving, the window stays open.
+ * a slow server needs: as long as acks keep arriving, the window stays open. `quietMs` may depend on the
+ * value read, so a value that is what a correct server gives settles sooner than one that is not.
  */
 export async function waitUntilSettled<T>(
   read: () => T,
-  quietMs: number,
+  quietMs: number | ((value: T) => number),
   capMs: number,
   intervalMs = 10,
   /** ends the wait at once when it holds (e.g. everybody served already) */
   done: () => boolean = () => false,
 ): Promise<T> {
   const start = Date.now();
+  const quietFor = typeof quietMs === 'function' ? quietMs : () => quietMs;
   let last = read();
   let lastChange = start;
   await pollUntil(() => {
@@ -111,7 +143,7 @@ export async function waitUntilSettled<T>(
       last = value;
       lastChange = now;
     }
-    return done() || now - lastChange >= quietMs || now - start >= capMs;
-  }, capMs + quietMs, intervalMs);
+    return done() || now - lastChange >= quietFor(last) || now - start >= capMs;
+  }, capMs + intervalMs * 10, intervalMs); // the cap ends the wait; the poll's own deadline is a backstop
   return last;
 }

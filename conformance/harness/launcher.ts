@@ -1,8 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { Deadlines, pollUntil } from './deadlines';
+import { Deadlines, pollUntil, pollWithBackoff } from './deadlines';
 import { pickFreePort } from './free-port';
-import { hasProcfs, ProcessInfo, processTree, readProcess } from './procfs';
+import { hasProcfs, ProcessInfo, processTree, readProcess, socketInodes } from './procfs';
 import { describeLaunch, findServerProcess, listenHolders } from './server-process';
 import { RUN_MARKER_ENV, signalTarget, TARGET_MARKER_ENV, targetMembers } from './reaper';
 import { expandCommand, splitCommand, Target } from './target';
@@ -18,6 +18,8 @@ class PortTakenError extends LaunchError {}
 
 /** What a server prints when `bind()` or `listen()` finds the port taken: Node's code, or strerror(EADDRINUSE). */
 const PORT_TAKEN = /EADDRINUSE|address already in use/i;
+/** While a starting target's sockets stay the same, its listener is looked for this often. */
+const TABLE_REREAD_MS = 100;
 /** Ports tried for one launch when the kit picks them and each is found taken. */
 export const PORT_ATTEMPTS = 3;
 
@@ -57,8 +59,16 @@ export interface LaunchedTarget {
   treePids(): number[];
   /** Pids of the live process tree rooted at the server process (launchers excluded). */
   serverPids(): number[];
-  /** Every live process of this target: tree, session, group, marker. */
+  /**
+   * Live processes of this target, followed cheaply: the tree of the started command, and the trees of
+   * processes found at launch outside it (a daemon that double-forked away).
+   */
   memberPids(): number[];
+  /**
+   * Every live process carrying this target's session, group or marker: a scan of every process on the
+   * machine and its environment, for leftover sweeps only (after a stop, after SIGTERM).
+   */
+  sweepPids(): number[];
   /** Kills the whole target (SIGTERM, then SIGKILL until nothing is left). Idempotent. */
   stop(): Promise<void>;
 }
@@ -151,21 +161,36 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
     },
     treePids: () => (procfs ? processTree(pid).filter((p) => p.state !== 'Z').map((p) => p.pid) : [pid]),
     serverPids: () => (procfs ? processTree(handle.serverPid).filter((p) => p.state !== 'Z').map((p) => p.pid) : [handle.serverPid]),
-    memberPids: () => (procfs ? targetMembers(pid, TARGET_MARKER_ENV, marker) : []),
+    memberPids: () => {
+      if (!procfs) return [];
+      const pids = new Set<number>();
+      for (const root of [pid, ...adopted]) for (const p of processTree(root)) if (p.state !== 'Z') pids.add(p.pid);
+      return [...pids];
+    },
+    sweepPids: () => (procfs ? targetMembers(pid, TARGET_MARKER_ENV, marker) : []),
     stop: () => (stopping ??= stopTarget()),
   };
+  /** Members found at launch outside the started command's tree: followed from then on by their own trees. */
+  let adopted: number[] = [];
   live.add(handle);
 
   async function stopTarget(): Promise<void> {
     if (pid <= 0) return void live.delete(handle);
-    const gone = (): boolean => (procfs ? targetMembers(pid, TARGET_MARKER_ENV, marker).length === 0 : exit !== undefined);
-    if (!gone()) {
+    // The followed members first (cheap to watch); then one sweep of the machine for anything that
+    // left the tree meanwhile (an orphaned worker), signalled until it is gone.
+    const followedGone = (): boolean => (procfs ? handle.memberPids().length === 0 : exit !== undefined);
+    const swept = (): boolean => (procfs ? targetMembers(pid, TARGET_MARKER_ENV, marker).length === 0 : exit !== undefined);
+    if (!followedGone()) {
+      signalMembers('SIGTERM');
+      if (!(await pollUntil(followedGone, deadlines.slack() * 2, 20))) signalMembers('SIGKILL');
+    }
+    if (!swept()) {
       signalTarget(pid, TARGET_MARKER_ENV, marker, 'SIGTERM');
-      if (!(await pollUntil(gone, deadlines.slack() * 2, 20))) {
+      if (!(await pollUntil(swept, deadlines.slack() * 2, 20))) {
         // SIGKILL repeatedly, re-scanning: children forked meanwhile are caught by the next round
         await pollUntil(() => {
           signalTarget(pid, TARGET_MARKER_ENV, marker, 'SIGKILL');
-          return gone();
+          return swept();
         }, deadlines.slack() * 5, 50);
       }
     }
@@ -176,14 +201,37 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
     live.delete(handle);
   }
 
+  /** Signals the started command's process group and every followed member. */
+  function signalMembers(sig: NodeJS.Signals): void {
+    for (const target of [-pid, ...handle.memberPids()]) {
+      try {
+        process.kill(target, sig);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
   // The tree at every poll; now and then every member, found by session and marker too (a daemon that
   // double-forked into its own session): that scan reads every process's environment, too dear for
-  // every 20 ms on a busy machine.
+  // every poll on a busy machine.
   let polls = 0;
+  // The socket table is read when the tree's sockets change (a new one may be the listener) and at
+  // most every TABLE_REREAD_MS otherwise (a socket bound earlier may have begun to listen since).
+  let socketsSeen = '';
+  let tableReadAt = 0;
+  const treeListens = (): boolean => {
+    const pids = handle.treePids();
+    const sockets = pids.map((p) => socketInodes(p).join(',')).join(';');
+    if (sockets === socketsSeen && Date.now() - tableReadAt < TABLE_REREAD_MS) return false;
+    socketsSeen = sockets;
+    tableReadAt = Date.now();
+    return listensOn(pids, port) !== undefined;
+  };
   const listening = (): boolean =>
-    procfs && (listensOn(handle.treePids(), port) !== undefined || (++polls % 25 === 0 && listensOn(handle.memberPids(), port) !== undefined));
+    procfs && (treeListens() || (++polls % 10 === 0 && listensOn(handle.sweepPids(), port) !== undefined));
   // The command exiting is only fatal when nothing it started lives on (a daemonizing server exits 0).
-  const gaveUp = (): boolean => spawnError !== undefined || (exit !== undefined && (exit.code !== 0 || handle.memberPids().length === 0));
+  const gaveUp = (): boolean => spawnError !== undefined || (exit !== undefined && (exit.code !== 0 || handle.sweepPids().length === 0));
   const readyLineSeen = (): boolean => {
     const m = READY_LINE.exec(out);
     return m !== null && Number(m[2]) === port;
@@ -195,7 +243,7 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
   // Latched: a target seen listening is ready even if it dies before a second look (its cases will tell);
   // looking again could find it gone before its exit is reported, and call that a timeout.
   let seenReady = false;
-  const ok = await pollUntil(() => (seenReady = ready()) || gaveUp(), deadlines.ready(), 20);
+  const ok = await pollWithBackoff(() => (seenReady = ready()) || gaveUp(), deadlines.ready());
   if (!seenReady) {
     const timedOut = !ok && !gaveUp();
     await handle.stop();
@@ -211,7 +259,11 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
   }
   (handle as { readyAfterMs: number }).readyAfterMs = Date.now() - startedAt;
   if (procfs) {
-    const found = findServerProcess(pid, listenHolders(handle.memberPids(), port).pids);
+    // The one scan of the machine after launch: members that left the tree are followed from now on.
+    const members = handle.sweepPids();
+    const tree = new Set(handle.treePids());
+    adopted = members.filter((m) => !tree.has(m));
+    const found = findServerProcess(pid, listenHolders(members, port).pids);
     Object.assign(handle, { serverPid: found.pid, launchers: found.launchers, launchedThrough: describeLaunch(found) });
     serverStartTicks = readProcess(found.pid)?.startTicks;
   }

@@ -78,15 +78,21 @@ export function listProcesses(): ProcessInfo[] {
   return out;
 }
 
-/** The root and all its descendants, found by walking the ppid graph of one snapshot. */
-export function processTree(rootPid: number, snapshot: ProcessInfo[] = listProcesses()): ProcessInfo[] {
+/**
+ * The root and all its descendants (zombies included). Without a snapshot, walks down from the root
+ * through /proc/<pid>/task/<tid>/children: the cost is the tree's size, not the machine's process count.
+ * Where the kernel lacks those files (CONFIG_PROC_CHILDREN), or given a snapshot, walks the ppid graph.
+ */
+export function processTree(rootPid: number, snapshot?: ProcessInfo[]): ProcessInfo[] {
+  if (snapshot === undefined && hasChildrenFiles()) return walkTree(rootPid);
+  const all = snapshot ?? listProcesses();
   const byParent = new Map<number, ProcessInfo[]>();
-  for (const p of snapshot) {
+  for (const p of all) {
     const list = byParent.get(p.ppid) ?? [];
     list.push(p);
     byParent.set(p.ppid, list);
   }
-  const root = snapshot.find((p) => p.pid === rootPid);
+  const root = all.find((p) => p.pid === rootPid);
   if (!root) return [];
   const tree: ProcessInfo[] = [];
   const queue = [root];
@@ -94,6 +100,43 @@ export function processTree(rootPid: number, snapshot: ProcessInfo[] = listProce
     const p = queue.shift() as ProcessInfo;
     tree.push(p);
     queue.push(...(byParent.get(p.pid) ?? []));
+  }
+  return tree;
+}
+
+let childrenFiles: boolean | undefined;
+function hasChildrenFiles(): boolean {
+  return (childrenFiles ??= existsSync(`/proc/self/task/${process.pid}/children`));
+}
+
+/** Children of a process: what each of its threads forked (a child belongs to the thread that forked it). */
+function childPids(pid: number): number[] {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return []; // gone meanwhile
+  }
+  const children: number[] = [];
+  for (const tid of tids) {
+    for (const c of (readText(`/proc/${pid}/task/${tid}/children`) ?? '').trim().split(/\s+/)) if (c !== '') children.push(Number(c));
+  }
+  return children;
+}
+
+function walkTree(rootPid: number): ProcessInfo[] {
+  const tree: ProcessInfo[] = [];
+  const seen = new Set<number>();
+  const queue = [rootPid];
+  while (queue.length > 0) {
+    const pid = queue.shift() as number;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    const info = readProcess(pid);
+    if (!info) continue;
+    tree.push(info);
+    // a zombie has no threads left to list children of
+    if (info.state !== 'Z') queue.push(...childPids(pid));
   }
   return tree;
 }
@@ -177,6 +220,44 @@ export function readTcpTable(pid: number | 'self' = 'self'): TcpRow[] {
     if (text !== undefined) rows.push(...parseTcpTable(text));
   }
   return rows;
+}
+
+/** How long one read of the listening sockets serves every caller: readiness polls of targets starting side by side. */
+const LISTENERS_TTL_MS = 15;
+let listenersCache: { at: number; ns: string; listeners: Map<number, number> } | undefined;
+
+/**
+ * LISTEN sockets (v4 and v6) of the network namespace `pid` lives in: inode → port. Only LISTEN rows are
+ * decoded: the table also holds every connection of the run (thousands in TIME_WAIT), and readiness polls
+ * read it every few milliseconds. One read is shared by callers within a few milliseconds of each other.
+ */
+export function readListeners(pid: number | 'self' = 'self', maxAgeMs = LISTENERS_TTL_MS): Map<number, number> {
+  const ns = netNamespace(pid);
+  const now = Date.now();
+  if (listenersCache && listenersCache.ns === ns && now - listenersCache.at < maxAgeMs) return listenersCache.listeners;
+  const listeners = new Map<number, number>();
+  for (const file of ['tcp', 'tcp6']) {
+    const text = readText(`/proc/${pid}/net/${file}`);
+    if (text === undefined) continue;
+    // "sl local_address rem_address st ...": state 0A is LISTEN
+    for (let at = text.indexOf(' 0A '); at >= 0; at = text.indexOf(' 0A ', at + 4)) {
+      const start = text.lastIndexOf('\n', at) + 1;
+      const end = text.indexOf('\n', at);
+      const f = text.slice(start, end < 0 ? undefined : end).trim().split(/\s+/);
+      if (f[3] !== '0A' || f.length < 10) continue;
+      listeners.set(Number(f[9]), parseInt(f[1].split(':')[1], 16));
+    }
+  }
+  listenersCache = { at: now, ns, listeners };
+  return listeners;
+}
+
+function netNamespace(pid: number | 'self'): string {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/net`);
+  } catch {
+    return `pid ${pid}`;
+  }
 }
 
 /**

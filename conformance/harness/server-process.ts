@@ -1,4 +1,4 @@
-import { listProcesses, ProcessInfo, readProcess, readTcpTable, socketInodes } from './procfs';
+import { listProcesses, ProcessInfo, readListeners, readProcess, socketInodes } from './procfs';
 
 /** Where the server sits in what the kit started: the server process and the launchers above it. */
 export interface ServerProcess {
@@ -11,12 +11,15 @@ export interface ServerProcess {
 /** Pids among `pids` that hold a LISTEN socket on `port` (any port when undefined). */
 export function listenHolders(pids: number[], port: number | undefined): { pids: number[]; port?: number } {
   if (pids.length === 0) return { pids: [] };
+  // Most polls come before the server has any socket: then there is no table to read.
+  const inodes = new Map(pids.map((pid) => [pid, socketInodes(pid)]));
+  if ([...inodes.values()].every((list) => list.length === 0)) return { pids: [] };
   const listening = new Map<number, number>();
-  for (const r of readTcpTable(pids[0])) if (r.state === 'LISTEN' && (port === undefined || r.localPort === port)) listening.set(r.inode, r.localPort);
+  for (const [inode, p] of readListeners(pids[0])) if (port === undefined || p === port) listening.set(inode, p);
   const holders: number[] = [];
   let found: number | undefined;
   for (const pid of pids) {
-    const held = socketInodes(pid).find((inode) => listening.has(inode));
+    const held = (inodes.get(pid) ?? []).find((inode) => listening.has(inode));
     if (held !== undefined) {
       holders.push(pid);
       found ??= listening.get(held);

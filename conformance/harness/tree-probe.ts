@@ -1,5 +1,5 @@
 import { LaunchedTarget } from './launcher';
-import { fdKind, listProcesses, openFds, ProcessInfo, processTree, readTcpTable, socketFamilies, socketInodes, TcpRow, threadStackMappings } from './procfs';
+import { fdKind, openFds, ProcessInfo, processTree, readTcpTable, socketFamilies, socketInodes, TcpRow, threadStackMappings } from './procfs';
 
 /** A socket descriptor held by a process of the server tree. */
 export interface HeldSocket {
@@ -43,8 +43,8 @@ const PAGE_SIZE = 4096;
  * above it are not the server's) and the zombies they have not reaped.
  */
 export function sampleTree(server: LaunchedTarget): TreeSample {
-  const snapshot = listProcesses();
-  const processes = processTree(server.serverPid, snapshot).filter((p) => p.state !== 'Z');
+  const tree = processTree(server.serverPid);
+  const processes = tree.filter((p) => p.state !== 'Z');
   const members = new Set(processes.map((p) => p.pid));
   const rows = new Map<number, TcpRow>();
   for (const row of readTcpTable(processes[0]?.pid ?? 'self')) if (row.inode !== 0) rows.set(row.inode, row);
@@ -76,7 +76,7 @@ export function sampleTree(server: LaunchedTarget): TreeSample {
     vsizeBytes: processes.reduce((n, p) => n + p.vsizeBytes, 0),
     strayStacks: processes.reduce((n, p) => n + threadStackMappings(p.pid) - (p.threads - 1), 0),
     cpuTicks: processes.reduce((n, p) => n + p.cpuTicks, 0),
-    zombies: snapshot.filter((p) => p.state === 'Z' && members.has(p.ppid)),
+    zombies: tree.filter((p) => p.state === 'Z' && members.has(p.ppid)),
   };
 }
 

@@ -4,7 +4,7 @@ import { makeDeadlines, resolveMultiplier } from '../harness/deadlines';
 import { LaunchedTarget } from '../harness/launcher';
 import { resolveTarget, TargetSpec } from '../harness/target';
 import { formatResult } from '../cli/console-report';
-import { runCase } from '../runner';
+import { planUnits, runUnit } from '../runner';
 
 export interface ConformanceOptions {
   /** Cases to run (default: all). */
@@ -39,9 +39,20 @@ export function describeConformance(spec: TargetSpec, options: ConformanceOption
     const started: LaunchedTarget[] = [];
     afterAll(() => Promise.all(started.map((s) => s.stop())));
     const declare = options.concurrent ? test.concurrent : test;
-    for (const c of selectCases(options.only, options.skip, options.cases)) {
+    const selected = selectCases(options.only, options.skip, options.cases);
+    // Cases sharing an exercise share one server and one run of it: the first of their tests to run
+    // starts it, the others wait for its results.
+    const units = planUnits(selected);
+    const running = new Map<ConformanceCase[], Promise<CaseResult[]>>();
+    const resultOf = async (c: ConformanceCase): Promise<CaseResult> => {
+      const unit = units.find((u) => u.includes(c)) as ConformanceCase[];
+      let results = running.get(unit);
+      if (!results) running.set(unit, (results = runUnit(unit, target, deadlines, { onLaunch: (s) => started.push(s) })));
+      return (await results)[unit.indexOf(c)];
+    };
+    for (const c of selected) {
       declare(`${c.id} (${c.level})`, async () => {
-        const result = await runCase(c, target, deadlines, { onLaunch: (s) => started.push(s) });
+        const result = await resultOf(c);
         options.onResult?.(result);
         if (failOn.includes(result.outcome) || result.outcome === 'error') throw new Error(`${formatResult(result, false)}${result.stack ? `\n${result.stack}` : ''}`);
       });

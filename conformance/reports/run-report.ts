@@ -13,6 +13,10 @@ export interface ImplementationReport {
   /** The target could not be checked at all (did not start, not built): why. No cases then. */
   error?: string;
   cases: CaseResult[];
+  /** Wall time of this implementation's check, ms (its cases overlap when run with several jobs). */
+  durationMs?: number;
+  /** Cases run at the same time for it (1 for a fixed port). */
+  jobs?: number;
   /** Case ids that were expected to fail (--expect-fail) for this implementation. */
   expectedFailures?: string[];
 }

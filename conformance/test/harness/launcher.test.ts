@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { makeDeadlines, pollUntil } from '../../harness/deadlines';
 import { readEphemeralRange } from '../../harness/free-port';
 import { launchTarget, LaunchError, liveTargets, PORT_ATTEMPTS, stopAllTargets } from '../../harness/launcher';
-import { listProcesses, pidsWithEnv } from '../../harness/procfs';
+import { listProcesses, pidsWithEnv, processTree } from '../../harness/procfs';
 import { RUN_MARKER_ENV } from '../../harness/reaper';
 import { resolveTarget } from '../../harness/target';
 import { runMarker } from '../../harness/watchdog';
@@ -70,6 +70,33 @@ describe('launchTarget', () => {
     expect(members.some((pid) => snapshot.find((p) => p.pid === pid)?.session !== server.pid)).toBe(true);
     await server.stop();
     expect(await pollUntil(() => members.every((pid) => !alive(pid)), 5000)).toBe(true);
+  });
+
+  test('a helper that left the tree, group and session after launch is found by the final sweep and killed', async () => {
+    const server = await launchTarget(target(fixtureCommand('orphans-a-helper', '{port}')), deadlines);
+    // The helper appears outside the followed tree: only the sweep of every process sees it.
+    let helpers: number[] = [];
+    expect(await pollUntil(() => (helpers = server.sweepPids().filter((pid) => !server.memberPids().includes(pid))).length > 0, 5000)).toBe(true);
+    await server.stop();
+    expect(helpers.filter(alive)).toEqual([]);
+  });
+});
+
+describe('process trees are walked through /proc/<pid>/task/<tid>/children', () => {
+  test('the walk finds what the scan of every process finds, zombies included', async () => {
+    // The kit's own tree: this Jest worker, the server it started, its child and that child's zombie.
+    const server = await launchTarget(target(fixtureCommand('orphans-a-helper', '{port}')), deadlines);
+    try {
+      const zombieChild = () => processTree(server.pid, listProcesses()).some((p) => p.state === 'Z');
+      expect(await pollUntil(zombieChild, 5000)).toBe(true);
+      const walked = processTree(process.pid).map((p) => `${p.pid}${p.state}`).sort();
+      const scanned = processTree(process.pid, listProcesses()).map((p) => `${p.pid}${p.state}`).sort();
+      expect(walked).toContain(`${server.pid}S`);
+      expect(walked.some((p) => p.endsWith('Z'))).toBe(true);
+      expect(walked).toEqual(scanned);
+    } finally {
+      await server.stop();
+    }
   });
 });
 

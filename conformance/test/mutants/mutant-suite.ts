@@ -3,11 +3,13 @@ import { CaseResult, ConformanceCase } from '../../cases/types';
 import { makeDeadlines, resolveMultiplier } from '../../harness/deadlines';
 import { stopAllTargets } from '../../harness/launcher';
 import { resolveTarget } from '../../harness/target';
-import { runCase } from '../../runner';
+import { runSuite } from '../../runner';
 import { Mutant, mutantCommand } from '../../../fixtures/mutants/catalogue';
 
 /** Work delay the mutants run with (the reference suites use the same). */
 const DELAY_MS = 200;
+/** Cases of one mutant run at the same time (each on its own server; Jest runs two mutants per file at once). */
+const MUTANT_JOBS = 4;
 
 interface Verdict {
   declaredButPassed: string[];
@@ -42,8 +44,9 @@ export function casesFor(m: Mutant, full = FULL_MATRIX): ConformanceCase[] {
 async function verdict(m: Mutant): Promise<Verdict> {
   const target = resolveTarget({ name: `mutant ${m.name}`, cmd: mutantCommand(m), model: m.model, workers: m.workers, delayMs: DELAY_MS });
   const deadlines = makeDeadlines(DELAY_MS, resolveMultiplier());
-  const results: CaseResult[] = [];
-  for (const c of casesFor(m)) results.push(await runCase(c, target, deadlines));
+  // Cases side by side, each on its own server (a mutant that cannot start makes every case blocked,
+  // which its declarations then judge).
+  const results = await runSuite(target, casesFor(m), { deadlines, jobs: MUTANT_JOBS, probe: false });
   const failed = (r: CaseResult | undefined) => r?.outcome === 'fail' || r?.outcome === 'non-strict';
   const allowed = new Set([...m.mustFail, ...(m.mayFail ?? []).map((f) => f.id)]);
   const blocked = new Set(m.blocked ?? []);

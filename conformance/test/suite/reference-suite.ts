@@ -26,5 +26,5 @@ export function describeReference(model: ModelName, lang: Language, options: { w
   const name = options.workers ? `${spec.name} --workers ${options.workers}` : spec.name;
   // Reference servers are held to SHOULD cases too, and every measurement must be made: a non-strict
   // or blocked outcome fails their test.
-  describeConformance({ ...spec, name }, { cases, failOn: ['fail', 'non-strict', 'blocked'] });
+  describeConformance({ ...spec, name }, { cases, failOn: ['fail', 'non-strict', 'blocked'], concurrent: true });
 }

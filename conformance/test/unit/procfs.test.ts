@@ -1,4 +1,5 @@
-import { parseStat, parseTcpTable, processTree, readProcess, socketInodes } from '../../harness/procfs';
+import { AddressInfo, createServer } from 'node:net';
+import { parseStat, parseTcpTable, processTree, readListeners, readProcess, readTcpTable, socketInodes } from '../../harness/procfs';
 
 describe('parseStat', () => {
   test('parses after the last parenthesis: comm may hold spaces and parens', () => {
@@ -30,8 +31,21 @@ describe('parseTcpTable', () => {
     ].join('\n');
     expect(parseTcpTable(v6)[0]).toMatchObject({ localAddress: '0:0:0:0:0:0:0:1', remoteAddress: '::ffff:127.0.0.1', remotePort: 40000, state: 'ESTABLISHED' });
   });
-  test('socketInodes lists what this process holds', () => {
-    expect(Array.isArray(socketInodes(process.pid))).toBe(true);
+  test('socketInodes lists what this process holds; readListeners finds its listener and the table agrees', async () => {
+    const before = new Set(socketInodes(process.pid));
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const added = socketInodes(process.pid).filter((inode) => !before.has(inode));
+      expect(added).toHaveLength(1);
+      expect(readListeners().get(added[0])).toBe(port);
+      const fromTable = readTcpTable().filter((r) => r.state === 'LISTEN').map((r) => [r.inode, r.localPort]);
+      // a fresh read (not the shared one) lists exactly the table's LISTEN rows
+      expect([...readListeners('self', 0)].sort()).toEqual(fromTable.sort());
+    } finally {
+      server.close();
+    }
     expect(socketInodes(999_999_999)).toEqual([]);
   });
 });
