@@ -218,7 +218,9 @@ async function runClient(...args: string[]): Promise<CommandRun> {
   }
 }
 
-const DELAY_MS = 100;
+// The estimate tells waves apart at half a work delay: 200 ms, like the suites, so servers starting side
+// by side in other test files cannot spread parallel first acks into two waves.
+const DELAY_MS = 200;
 
 function startReference(model: ModelName): Promise<LaunchedTarget> {
   return launchTarget(resolveTarget(referenceTarget(model, 'ts', DELAY_MS)), makeDeadlines(DELAY_MS, 1));

@@ -32,11 +32,17 @@ export function launchedCommand(style: LaunchStyle, model: ModelName, lang: Lang
   }
 }
 
-/** The launcher cases against every reference server of one language, started in every launch style. */
-export function describeLaunchStyles(lang: Language): void {
+/**
+ * The servers each launch style starts in `npm test`: the two with worker processes to count, signal
+ * and replace (every case applies to them). `npm run test:full` (SM_FULL=1) starts all six.
+ */
+export const QUICK_LAUNCH_MODELS: readonly ModelName[] = ['prefork', 'master-worker'];
+
+/** The launcher cases against the reference servers of one language, started in every launch style. */
+export function describeLaunchStyles(lang: Language, models: readonly ModelName[] = process.env.SM_FULL === '1' ? REFERENCE_MODELS : QUICK_LAUNCH_MODELS): void {
   const cases = LAUNCHER_CASES.map((id) => findCase(id)).filter((c): c is ConformanceCase => c !== undefined);
   for (const style of LAUNCH_STYLES) {
-    for (const model of REFERENCE_MODELS) {
+    for (const model of models) {
       const spec = referenceTarget(model, lang, SUITE_DELAY_MS);
       if (!spec.available) {
         test.skip(`${spec.name} via ${style}: not built here`, () => undefined);
@@ -44,7 +50,7 @@ export function describeLaunchStyles(lang: Language): void {
       }
       const name = `${spec.name} via ${style}`;
       // npx finds this package's own bin from its root, as a user of the repository runs it.
-      describeConformance({ ...spec, name, cmd: launchedCommand(style, model, lang), cwd: packageRoot() }, { cases, failOn: ['fail', 'non-strict', 'blocked'] });
+      describeConformance({ ...spec, name, cmd: launchedCommand(style, model, lang), cwd: packageRoot() }, { cases, failOn: ['fail', 'non-strict', 'blocked'], concurrent: true });
     }
   }
 }

@@ -1,4 +1,5 @@
 import { describeLaunchStyles } from './launch-styles';
 
-// Every C reference server started through npx, sh -c, bash -c and a Node launcher.
+// C reference servers started through npx, sh -c, bash -c and a Node launcher (the pools in `npm test`,
+// all six in `npm run test:full`).
 describeLaunchStyles('c');

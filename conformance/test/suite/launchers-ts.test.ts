@@ -1,4 +1,5 @@
 import { describeLaunchStyles } from './launch-styles';
 
-// Every TypeScript reference server started through npx, sh -c, bash -c and a Node launcher.
+// TypeScript reference servers started through npx, sh -c, bash -c and a Node launcher (the pools in
+// `npm test`, all six in `npm run test:full`).
 describeLaunchStyles('ts');
