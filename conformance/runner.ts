@@ -87,30 +87,74 @@ export async function runCase(c: ConformanceCase, declared: Target, declaredDead
 }
 
 /**
- * Runs a unit (see planUnits) on one freshly started server: its shared exercise once, then each case's
- * own verdict, in order. Results come in the unit's order; the server and every client are gone when
- * this resolves.
+ * Groups cases into batches of units run under one hold of the machine lock: every unit that needs the
+ * machine alone in one batch, placed first, then each other unit alone (they run side by side).
  */
-export async function runUnit(unit: ConformanceCase[], declared: Target, declaredDeadlines: Deadlines, hooks: CaseHooks = {}): Promise<CaseResult[]> {
+export function planBatches(cases: ConformanceCase[], target: Target, deadlines: Deadlines): ConformanceCase[][][] {
+  const units = planUnits(cases);
+  const alone = units.filter((u) => planUnit(u, target, deadlines).exclusive);
+  return [...(alone.length > 0 ? [alone] : []), ...units.filter((u) => !alone.includes(u)).map((u) => [u])];
+}
+
+/** A unit ready to run: its skipped cases answered, the rest with the target and deadlines they run at. */
+export interface PlannedUnit {
+  unit: ConformanceCase[];
+  skipped: Map<ConformanceCase, CaseResult>;
+  runnable: ConformanceCase[];
+  target: Target;
+  deadlines: Deadlines;
+  /** needs the machine to itself (see ConformanceCase.exclusive) */
+  exclusive: boolean;
+}
+
+export function planUnit(unit: ConformanceCase[], declared: Target, declaredDeadlines: Deadlines): PlannedUnit {
   const skipped = new Map<ConformanceCase, CaseResult>();
   for (const c of unit) {
     const skip = skipReasonFor(c, declared);
     if (skip) skipped.set(c, { id: c.id, level: c.level, title: c.title, outcome: 'skip', durationMs: 0, message: skip });
   }
   const runnable = unit.filter((c) => !skipped.has(c));
-  if (runnable.length === 0) return unit.map((c) => skipped.get(c) as CaseResult);
   // A case may need another work delay (e.g. 0 to make a slow reader's buffers fill); only a command
   // with {delayMs} can be given one. Cases sharing an exercise declare the same.
   const first = runnable[0];
-  const wanted = typeof first.delayOverride === 'function' ? first.delayOverride(declared, declaredDeadlines.multiplier) : first.delayOverride;
+  const wanted = typeof first?.delayOverride === 'function' ? first.delayOverride(declared, declaredDeadlines.multiplier) : first?.delayOverride;
   const override = wanted !== undefined && declared.cmd.includes('{delayMs}');
   const target = override ? { ...declared, delayMs: wanted } : declared;
   const deadlines = override ? makeDeadlines(target.delayMs, declaredDeadlines.multiplier) : declaredDeadlines;
-
   const exclusive = runnable.some((c) => (typeof c.exclusive === 'function' ? c.exclusive(target) : c.exclusive === true));
+  return { unit, skipped, runnable, target, deadlines, exclusive };
+}
+
+/** Runs a planned unit on its own server, the machine lock already held as it needs. */
+async function runPlanned(plan: PlannedUnit, hooks: CaseHooks, lockWaitMs: number): Promise<CaseResult[]> {
+  const results = plan.runnable.length > 0 ? await runLaunched(plan.runnable, plan.target, plan.deadlines, hooks, lockWaitMs) : [];
+  return plan.unit.map((c) => plan.skipped.get(c) ?? results[plan.runnable.indexOf(c)]);
+}
+
+/**
+ * Runs a unit (see planUnits) on one freshly started server: its shared exercise once, then each case's
+ * own verdict, in order. Results come in the unit's order; the server and every client are gone when
+ * this resolves.
+ */
+export async function runUnit(unit: ConformanceCase[], declared: Target, declaredDeadlines: Deadlines, hooks: CaseHooks = {}): Promise<CaseResult[]> {
+  return (await runUnits([unit], declared, declaredDeadlines, hooks))[0];
+}
+
+/**
+ * Runs units one after another under one hold of the machine lock: exclusive if any of them needs the
+ * machine alone. Taking the machine once for all of a target's exclusive units spares the machine a
+ * drain of every other case per unit.
+ */
+export async function runUnits(units: ConformanceCase[][], declared: Target, declaredDeadlines: Deadlines, hooks: CaseHooks = {}): Promise<CaseResult[][]> {
+  const plans = units.map((u) => planUnit(u, declared, declaredDeadlines));
+  if (plans.every((p) => p.runnable.length === 0)) return plans.map((p) => p.unit.map((c) => p.skipped.get(c) as CaseResult));
   const asked = Date.now();
-  const results = await withMachineLock(exclusive ? 'exclusive' : 'shared', () => runLaunched(runnable, target, deadlines, hooks, Date.now() - asked));
-  return unit.map((c) => skipped.get(c) ?? results[runnable.indexOf(c)]);
+  return withMachineLock(plans.some((p) => p.exclusive) ? 'exclusive' : 'shared', async () => {
+    const waited = Date.now() - asked;
+    const all: CaseResult[][] = [];
+    for (const plan of plans) all.push(await runPlanned(plan, hooks, all.length === 0 ? waited : 0));
+    return all;
+  });
 }
 
 /** Sessions of a unit: the exercise's, kept open until the unit ends, and each case's own. */
@@ -246,7 +290,7 @@ export async function runSuite(target: Target, cases: ConformanceCase[], options
     await probe.stop();
   }
   const results: (CaseResult | undefined)[] = cases.map(() => undefined);
-  const units = planUnits(cases);
+  const batches = planBatches(cases, target, options.deadlines);
   let started = 0;
   let reported = 0;
   const report = (): void => {
@@ -256,15 +300,15 @@ export async function runSuite(target: Target, cases: ConformanceCase[], options
     }
   };
   const worker = async (): Promise<void> => {
-    while (started < units.length) {
-      const unit = units[started++];
-      for (const c of unit) options.onCaseStart?.(c, cases.indexOf(c) + 1, cases.length);
-      const done = await runUnit(unit, target, options.deadlines);
-      unit.forEach((c, k) => (results[cases.indexOf(c)] = done[k]));
+    while (started < batches.length) {
+      const batch = batches[started++];
+      for (const c of batch.flat()) options.onCaseStart?.(c, cases.indexOf(c) + 1, cases.length);
+      const done = await runUnits(batch, target, options.deadlines);
+      batch.forEach((unit, u) => unit.forEach((c, k) => (results[cases.indexOf(c)] = done[u][k])));
       report();
     }
   };
-  await Promise.all(Array.from({ length: Math.min(jobsFor(target, options.jobs ?? 1), units.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(jobsFor(target, options.jobs ?? 1), batches.length) }, worker));
   return explainBlocked(results as CaseResult[]);
 }
 

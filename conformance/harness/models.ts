@@ -52,9 +52,10 @@ export function hasProcessPool(model: ModelName): boolean {
 }
 
 /**
- * A crowd of sessions against this target starts a process or thread each: it loads the machine in
- * bursts, so cases that bring a crowd run with the machine to themselves.
+ * A crowd of sessions against this target starts a process each (a whole interpreter, for a runtime
+ * that forks itself): it loads the machine in bursts, so cases that bring a crowd run with the machine
+ * to themselves. A thread per connection costs too little to matter.
  */
 export function crowdsAreHeavy(target: { model: ModelName }): boolean {
-  return target.model === 'fork-per-connection' || target.model === 'thread-per-connection';
+  return target.model === 'fork-per-connection';
 }

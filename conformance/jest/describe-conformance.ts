@@ -4,7 +4,7 @@ import { makeDeadlines, resolveMultiplier } from '../harness/deadlines';
 import { LaunchedTarget } from '../harness/launcher';
 import { resolveTarget, TargetSpec } from '../harness/target';
 import { formatResult } from '../cli/console-report';
-import { planUnits, runUnit } from '../runner';
+import { planBatches, runUnits } from '../runner';
 
 export interface ConformanceOptions {
   /** Cases to run (default: all). */
@@ -40,15 +40,17 @@ export function describeConformance(spec: TargetSpec, options: ConformanceOption
     afterAll(() => Promise.all(started.map((s) => s.stop())));
     const declare = options.concurrent ? test.concurrent : test;
     const selected = selectCases(options.only, options.skip, options.cases);
-    // Cases sharing an exercise share one server and one run of it: the first of their tests to run
-    // starts it, the others wait for its results.
-    const units = planUnits(selected);
-    const running = new Map<ConformanceCase[], Promise<CaseResult[]>>();
+    // Cases sharing an exercise share one server and one run of it; the units that need the machine
+    // alone run together under one hold of the lock. The first test of a batch to run starts it, the
+    // others wait for its results.
+    const batches = planBatches(selected, target, deadlines);
+    const running = new Map<ConformanceCase[][], Promise<CaseResult[][]>>();
     const resultOf = async (c: ConformanceCase): Promise<CaseResult> => {
-      const unit = units.find((u) => u.includes(c)) as ConformanceCase[];
-      let results = running.get(unit);
-      if (!results) running.set(unit, (results = runUnit(unit, target, deadlines, { onLaunch: (s) => started.push(s) })));
-      return (await results)[unit.indexOf(c)];
+      const batch = batches.find((b) => b.some((u) => u.includes(c))) as ConformanceCase[][];
+      let results = running.get(batch);
+      if (!results) running.set(batch, (results = runUnits(batch, target, deadlines, { onLaunch: (s) => started.push(s) })));
+      const u = batch.findIndex((unit) => unit.includes(c));
+      return (await results)[u][batch[u].indexOf(c)];
     };
     for (const c of selected) {
       declare(`${c.id} (${c.level})`, async () => {
