@@ -2,7 +2,7 @@ import { ProtocolClient, closeAll } from './harness/client';
 import { Deadlines, makeDeadlines } from './harness/deadlines';
 import { launchTarget, LaunchedTarget, LaunchError, listensOn } from './harness/launcher';
 import { hasProcfs } from './harness/procfs';
-import { withMachineLock } from './harness/machine-lock';
+import { LockHold, withMachineLock } from './harness/machine-lock';
 import { Target } from './harness/target';
 import { CaseBlocked, CaseContext, CaseFailure, CaseResult, ConformanceCase, Exercise, Level, Outcome, SessionTrace } from './cases/types';
 
@@ -126,8 +126,8 @@ export function planUnit(unit: ConformanceCase[], declared: Target, declaredDead
 }
 
 /** Runs a planned unit on its own server, the machine lock already held as it needs. */
-async function runPlanned(plan: PlannedUnit, hooks: CaseHooks, lockWaitMs: number): Promise<CaseResult[]> {
-  const results = plan.runnable.length > 0 ? await runLaunched(plan.runnable, plan.target, plan.deadlines, hooks, lockWaitMs) : [];
+async function runPlanned(plan: PlannedUnit, hooks: CaseHooks, lockWaitMs: number, hold: LockHold): Promise<CaseResult[]> {
+  const results = plan.runnable.length > 0 ? await runLaunched(plan.runnable, plan.target, plan.deadlines, hooks, lockWaitMs, hold) : [];
   return plan.unit.map((c) => plan.skipped.get(c) ?? results[plan.runnable.indexOf(c)]);
 }
 
@@ -149,10 +149,10 @@ export async function runUnits(units: ConformanceCase[][], declared: Target, dec
   const plans = units.map((u) => planUnit(u, declared, declaredDeadlines));
   if (plans.every((p) => p.runnable.length === 0)) return plans.map((p) => p.unit.map((c) => p.skipped.get(c) as CaseResult));
   const asked = Date.now();
-  return withMachineLock(plans.some((p) => p.exclusive) ? 'exclusive' : 'shared', async () => {
+  return withMachineLock(plans.some((p) => p.exclusive) ? 'exclusive' : 'shared', async (hold) => {
     const waited = Date.now() - asked;
     const all: CaseResult[][] = [];
-    for (const plan of plans) all.push(await runPlanned(plan, hooks, all.length === 0 ? waited : 0));
+    for (const plan of plans) all.push(await runPlanned(plan, hooks, all.length === 0 ? waited : 0, hold));
     return all;
   });
 }
@@ -163,7 +163,7 @@ interface Opened {
   client: ProtocolClient;
 }
 
-async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: Deadlines, hooks: CaseHooks, lockWaitMs: number): Promise<CaseResult[]> {
+async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: Deadlines, hooks: CaseHooks, lockWaitMs: number, hold: LockHold): Promise<CaseResult[]> {
   const start = Date.now();
   const exerciseClients: Opened[] = [];
   const results: CaseResult[] = [];
@@ -188,14 +188,14 @@ async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: D
       const connect = (into: Opened[]) => async (label = `client ${exerciseClients.length + own.length + 1}`): Promise<ProtocolClient> => {
         let client: ProtocolClient;
         try {
-          client = await ProtocolClient.connect(launched.host, launched.port, deadlines.slack() * 3);
+          client = await ProtocolClient.connect(launched.host, launched.port, deadlines.connect());
         } catch (err) {
           throw connectFailure(err as NodeJS.ErrnoException, launched);
         }
         into.push({ label, client });
         return client;
       };
-      const base = { target, server: launched, deadlines, now: () => Date.now() - start };
+      const base = { target, server: launched, deadlines, now: () => Date.now() - start, alone: hold.alone };
       const exerciseCtx: CaseContext = { ...base, connect: connect(exerciseClients), exercised: () => Promise.reject(new Error('an exercise cannot run another')) };
       const ctx: CaseContext = {
         ...base,

@@ -13,6 +13,28 @@ import { AtOnce, atOnceEvidence, canJudgeParallelism, JUDGED_DELAY_MS, judgingDe
  */
 export const MIN_BACKLOG = 64;
 
+/**
+ * `n` clients send `messages` lock-step messages each, then goodbye; resolves with the wall time from the
+ * first send to the last ack. A client short of its acks is a failure.
+ */
+async function timedRound(ctx: CaseContext, n: number, messages: number): Promise<number> {
+  const clients = await Promise.all(Array.from({ length: n }, (_, i) => ctx.connect(`timed ${i + 1}`)));
+  const start = Date.now();
+  await Promise.all(
+    clients.map(async (c) => {
+      for (let m = 1; m <= messages; m++) {
+        await c.send(`m${m}`);
+        await c.waitForAcks(m, ctx.deadlines.ack(n * messages));
+      }
+      await c.send('goodbye');
+    }),
+  );
+  const wall = Date.now() - start;
+  const served = clients.filter((c) => c.acks === messages).length;
+  check(served === n, `every timed client acked ${messages} times`, `${served} of ${n} were`, {});
+  return wall;
+}
+
 /** Lock-step messages each client of concurrency.timing sends. */
 export const TIMED_MESSAGES = 3;
 
@@ -64,6 +86,13 @@ export interface HeldCrowd {
   held: HeldSessions;
   /** round 2 (undefined where parallelism cannot be judged, or nobody was admitted) */
   atOnce?: AtOnce;
+  /** round 2 as first measured among other cases, when it fell short and was measured again alone */
+  amongNeighbours?: AtOnce;
+}
+
+/** Sessions served at the same time that keep a target's promise. */
+function promisedAtOnce(target: Target): number {
+  return target.limit === 'unbounded' ? UNBOUNDED_PROBE : target.limit;
 }
 
 /**
@@ -75,7 +104,12 @@ export const heldCrowd: Exercise<HeldCrowd> = {
   async run(ctx) {
     const held = await holdSessions(ctx);
     const judged = canJudgeParallelism(ctx.deadlines.delayMs, ctx.deadlines.multiplier);
-    return { held, atOnce: judged && held.served.length > 0 ? await measureAtOnce(ctx, held.served) : undefined };
+    if (!judged || held.served.length === 0) return { held };
+    const amongNeighbours = await measureAtOnce(ctx, held.served);
+    // Neighbours' load can only spread acks apart, never bring them together: a count short of the
+    // promise is measured again with the machine alone, and that one is judged.
+    if (amongNeighbours.count >= promisedAtOnce(ctx.target)) return { held, atOnce: amongNeighbours };
+    return { held, atOnce: await ctx.alone(() => measureAtOnce(ctx, held.served)), amongNeighbours };
   },
 };
 
@@ -97,8 +131,7 @@ export const concurrencyCases: ConformanceCase[] = [
   {
     id: 'concurrency.limit',
     level: 'MUST',
-    // Judged on ack timing: neighbours loading the machine must not spread the acks.
-    exclusive: true,
+    // Judged on ack timing: a measurement that neighbours may have spread is made again alone.
     delayOverride: (t, multiplier) => judgingDelay(t.delayMs, multiplier),
     exercise: heldCrowd,
     title: 'with L+1 sessions held open, exactly L are served at the same time (at least 64 for unbounded models)',
@@ -107,11 +140,12 @@ export const concurrencyCases: ConformanceCase[] = [
       // the admitted sessions, all set up and idle, send again at one moment; those acked within half a
       // work delay of the first were served at the same time. Serial work (a lock, a blocked event loop)
       // admits everyone yet acks them a whole delay apart.
-      const { held, atOnce } = await ctx.exercised(heldCrowd);
+      const { held, atOnce, amongNeighbours } = await ctx.exercised(heldCrowd);
       const limit = ctx.target.limit;
       const evidence = limitEvidence(held, ctx);
       const wanted = limit === 'unbounded' ? `at least ${UNBOUNDED_PROBE}` : `exactly ${limit}`;
       const judged = canJudgeParallelism(ctx.deadlines.delayMs, ctx.deadlines.multiplier);
+      if (amongNeighbours) evidence.amongNeighbours = `${amongNeighbours.summary}; measured again with the machine alone`;
       if (atOnce) {
         Object.assign(evidence, atOnceEvidence(atOnce));
         const ok = limit === 'unbounded' ? atOnce.count >= UNBOUNDED_PROBE : atOnce.count === limit;
@@ -206,9 +240,6 @@ export const concurrencyCases: ConformanceCase[] = [
   {
     id: 'concurrency.timing',
     level: 'MUST',
-    // Judged on wall time: a machine loaded by neighbours (servers starting side by side) can stall
-    // lock-step rounds by seconds, so it runs alone.
-    exclusive: true,
     delayOverride: (t, multiplier) => judgingDelay(t.delayMs, multiplier),
     skipReason: (t) => (t.delayMs < JUDGED_DELAY_MS && !t.cmd.includes('{delayMs}') ? notJudged(t) : undefined),
     title: 'L+1 clients (5 for unbounded models) × 3 lock-step messages take the time the declared limit implies: nearer that than serial service, never faster than the work',
@@ -217,33 +248,27 @@ export const concurrencyCases: ConformanceCase[] = [
       const limit = ctx.target.limit;
       const n = limit === 'unbounded' ? 5 : limit + 1;
       const messages = TIMED_MESSAGES;
-      const clients = await Promise.all(Array.from({ length: n }, (_, i) => ctx.connect(`timed ${i + 1}`)));
-      const start = Date.now();
-      await Promise.all(
-        clients.map(async (c) => {
-          for (let m = 1; m <= messages; m++) {
-            await c.send(`m${m}`);
-            await c.waitForAcks(m, ctx.deadlines.ack(n * messages));
-          }
-          await c.send('goodbye');
-        }),
-      );
-      const wall = Date.now() - start;
       const d = ctx.deadlines.delayMs;
-      const served = clients.filter((c) => c.acks === messages).length;
-      check(served === n, `every timed client acked ${messages} times`, `${served} of ${n} were`, {});
       // Each client's messages take `messages` delays; a limit of L serves the clients in ceil(n/L) waves.
       const waves = limit === 'unbounded' ? 1 : Math.ceil(n / limit);
       const expected = waves * messages * d;
       const serial = n * messages * d;
       const parallel = messages * d;
-      const evidence = { clients: n, messagesEach: messages, wallMs: wall, expectedMs: expected, serialMs: serial, parallelMs: parallel };
+      const ceiling = expected < serial ? (expected + serial) / 2 : undefined;
+      let wall = await timedRound(ctx, n, messages);
+      const evidence: Record<string, unknown> = { clients: n, messagesEach: messages, expectedMs: expected, serialMs: serial, parallelMs: parallel };
+      // Neighbours' load can only slow the round down: one over the ceiling is run again alone, and
+      // that one is judged.
+      if (ceiling !== undefined && wall > ceiling) {
+        evidence.amongNeighboursMs = wall;
+        wall = await ctx.alone(() => timedRound(ctx, n, messages));
+      }
+      evidence.wallMs = wall;
       const summary = `${wall} ms for ${n * messages} messages (${(wall / parallel).toFixed(1)}× the fully parallel ${parallel} ms; serial would take ${serial} ms)`;
       // No faster than the work: lock-step messages each need a whole delay.
       const floor = expected - d / 2;
       check(wall >= floor, `at least ${floor} ms (the work of ${expected / d} delays in a row, less half a delay)`, summary, evidence);
-      if (expected < serial) {
-        const ceiling = (expected + serial) / 2;
+      if (ceiling !== undefined) {
         check(wall <= ceiling, `at most ${ceiling} ms (halfway from the ${expected} ms a limit of ${limit} takes to the ${serial} ms of serial service)`,
           summary, evidence);
       }

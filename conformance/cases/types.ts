@@ -78,6 +78,13 @@ export interface CaseContext {
    * case sharing the server has ended.
    */
   exercised<T>(exercise: Exercise<T>): Promise<T>;
+  /**
+   * Runs `work` with the machine to itself (no other case of any kit process runs meanwhile). For a
+   * measurement made among neighbours that came out short of what the server promises: made again
+   * alone, it is the one judged, so neighbours' load never fails a server and a correct server pays
+   * nothing.
+   */
+  alone<T>(work: () => Promise<T>): Promise<T>;
 }
 
 /**

@@ -80,11 +80,16 @@ export class ProtocolClient {
     return new Promise((resolve, reject) => {
       const socket = netConnect({ host, port, allowHalfOpen: true });
       socket.setNoDelay(true);
-      const timer = setTimeout(() => {
+      let connected = false;
+      // One last look after the I/O already waiting (see pollUntil): a loaded machine can stall us past
+      // the deadline with the connection already made.
+      const timer = setTimeout(() => setImmediate(() => {
+        if (connected) return;
         socket.destroy();
         reject(new Error(`connect to ${host}:${port} did not complete within ${timeoutMs} ms`));
-      }, timeoutMs);
+      }), timeoutMs);
       socket.once('connect', () => {
+        connected = true;
         clearTimeout(timer);
         socket.removeListener('error', onError);
         resolve(new ProtocolClient(socket));

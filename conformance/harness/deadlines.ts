@@ -23,8 +23,13 @@ export interface Deadlines {
    * it depends on the machine, not on the work delay (nothing is owed while it settles).
    */
   settle(): number;
-  /** Slack for anything that involves no work delay (a connect, a process start). */
+  /** Slack for anything that involves no work delay (a process start, a signal). */
   slack(): number;
+  /**
+   * Time a connect may take: a SYN the kernel dropped (a full accept queue) is sent again 1 s, 3 s and
+   * 7 s after the first. Costs nothing where the server listens (at once) or nothing does (refused).
+   */
+  connect(): number;
   /** Time a freshly started target gets to listen. */
   ready(): number;
 }
@@ -53,6 +58,7 @@ export function makeDeadlines(delayMs: number, multiplier: number): Deadlines {
     quiet: () => scale(Math.max(delayMs * 1.5, 300)),
     settle: () => scale(BASE_SETTLE_MS),
     slack: () => scale(BASE_SLACK_MS),
+    connect: () => scale(8 * BASE_SLACK_MS),
     ready: () => scale(BASE_READY_MS),
   };
 }

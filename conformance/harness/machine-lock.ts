@@ -50,38 +50,64 @@ function liveSharedHolders(): number {
 let counter = 0;
 const NEVER = 24 * 3600 * 1000;
 
-/** Runs `work` holding the lock shared (many at once) or exclusive (alone). */
-export async function withMachineLock<T>(mode: 'shared' | 'exclusive', work: () => Promise<T>): Promise<T> {
+/** A hold of the machine lock, as the work holding it sees it. */
+export interface LockHold {
+  /**
+   * Runs `work` with the machine to itself, then holds the lock as before. From a shared hold, the
+   * shared entry is given up first (holding it would wait on itself), so other holders may run between.
+   */
+  alone<T>(work: () => Promise<T>): Promise<T>;
+}
+
+async function acquireExclusive(): Promise<() => void> {
   mkdirSync(LOCK_DIR, { recursive: true });
-  let release: () => void;
-  if (mode === 'exclusive') {
-    await pollUntil(() => {
-      clearStaleExclusive();
-      try {
-        mkdirSync(EXCLUSIVE);
-      } catch {
-        return false;
-      }
-      writeFileSync(join(EXCLUSIVE, 'pid'), String(process.pid));
-      return true;
-    }, NEVER, 20);
-    // Writer preference: shared holders wait while EXCLUSIVE exists; wait for those inside to leave.
-    await pollUntil(() => liveSharedHolders() === 0, NEVER, 20);
-    release = () => rmSync(EXCLUSIVE, { recursive: true, force: true });
-  } else {
-    const entry = join(LOCK_DIR, `shared.${process.pid}.${counter++}`);
-    await pollUntil(() => {
-      clearStaleExclusive();
-      if (exclusiveOwner() !== undefined) return false;
-      writeFileSync(entry, '');
-      if (exclusiveOwner() === undefined) return true;
-      rmSync(entry, { force: true }); // an exclusive holder arrived meanwhile: let it go first
+  await pollUntil(() => {
+    clearStaleExclusive();
+    try {
+      mkdirSync(EXCLUSIVE);
+    } catch {
       return false;
-    }, NEVER, 20);
-    release = () => rmSync(entry, { force: true });
-  }
+    }
+    writeFileSync(join(EXCLUSIVE, 'pid'), String(process.pid));
+    return true;
+  }, NEVER, 20);
+  // Writer preference: shared holders wait while EXCLUSIVE exists; wait for those inside to leave.
+  await pollUntil(() => liveSharedHolders() === 0, NEVER, 20);
+  return () => rmSync(EXCLUSIVE, { recursive: true, force: true });
+}
+
+async function acquireShared(): Promise<() => void> {
+  mkdirSync(LOCK_DIR, { recursive: true });
+  const entry = join(LOCK_DIR, `shared.${process.pid}.${counter++}`);
+  await pollUntil(() => {
+    clearStaleExclusive();
+    if (exclusiveOwner() !== undefined) return false;
+    writeFileSync(entry, '');
+    if (exclusiveOwner() === undefined) return true;
+    rmSync(entry, { force: true }); // an exclusive holder arrived meanwhile: let it go first
+    return false;
+  }, NEVER, 20);
+  return () => rmSync(entry, { force: true });
+}
+
+/** Runs `work` holding the lock shared (many at once) or exclusive (alone). */
+export async function withMachineLock<T>(mode: 'shared' | 'exclusive', work: (hold: LockHold) => Promise<T>): Promise<T> {
+  let release = mode === 'exclusive' ? await acquireExclusive() : await acquireShared();
+  const hold: LockHold = {
+    alone: async (inner) => {
+      if (mode === 'exclusive') return inner();
+      release();
+      const releaseExclusive = await acquireExclusive();
+      try {
+        return await inner();
+      } finally {
+        releaseExclusive();
+        release = await acquireShared();
+      }
+    },
+  };
   try {
-    return await work();
+    return await work(hold);
   } finally {
     release();
   }

@@ -41,7 +41,7 @@ const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 /** The summary as lines for a person. */
 export function formatTimings(t: TimingSummary): string[] {
-  const per = t.launches > 0 ? ` (${t.launches} servers, ${Math.round((t.launchMs + t.stopMs) / t.launches)} ms each)` : '';
+  const per = t.launches > 0 ? ` (${t.launches} server${t.launches === 1 ? '' : 's'}, ${Math.round((t.launchMs + t.stopMs) / t.launches)} ms each)` : '';
   return [
     `timings ${t.name}: ${s(t.wallMs)} wall with ${t.jobs} job${t.jobs === 1 ? '' : 's'}; ${s(t.insideMs)} inside cases; ` +
       `launch ${s(t.launchMs)} + stop ${s(t.stopMs)}${per}; ${s(t.lockWaitMs)} waiting for the machine lock`,

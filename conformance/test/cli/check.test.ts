@@ -49,11 +49,12 @@ describe('server-models check: target errors exit 2 and leave nothing running', 
 });
 
 describe('server-models check: results', () => {
-  test('a conforming server: exit 0, one line per case, JSON with id and outcome', async () => {
+  test('a conforming server: exit 0, one line per case, JSON with id and outcome, --timings', async () => {
     const json = join(mkdtempSync(join(tmpdir(), 'sm-check-')), 'report.json');
-    const r = await cli('check', '--cmd', referenceCommand('event-loop', 'ts'), '--model', 'event-loop', '--delay-ms', '100', '--only', 'protocol.*', '--json', json);
+    const r = await cli('check', '--cmd', referenceCommand('event-loop', 'ts'), '--model', 'event-loop', '--delay-ms', '100', '--only', 'protocol.*', '--json', json, '--timings');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^PASS {2}protocol\.ack\.single /m);
+    expect(r.stdout).toMatch(/^timings .+: [\d.]+ s wall with \d+ jobs; [\d.]+ s inside cases; launch [\d.]+ s \+ stop [\d.]+ s \(11 servers, \d+ ms each\); [\d.]+ s waiting for the machine lock\n {2}slowest: protocol\.[a-z.-]+ [\d.]+ s, /m);
     const report = JSON.parse(readFileSync(json, 'utf8')) as { cases: { id: string; outcome: string }[] };
     expect(report.cases.length).toBeGreaterThan(5);
     expect(report.cases.every((c) => c.id.startsWith('protocol.') && c.outcome === 'pass')).toBe(true);

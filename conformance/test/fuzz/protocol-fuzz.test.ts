@@ -56,7 +56,7 @@ interface Totals {
 
 /** Plays one session and checks the answer; an assertion failure makes fast-check shrink the script. */
 async function playSession(server: LaunchedTarget, d: Deadlines, s: SessionScript, totals: Totals): Promise<void> {
-  const client = await ProtocolClient.connect(server.host, server.port, d.slack() * 3);
+  const client = await ProtocolClient.connect(server.host, server.port, d.connect());
   totals.sessions++;
   try {
     for (const chunk of split(s.stream, s.cuts)) {

@@ -17,7 +17,7 @@ const d = makeDeadlines(0, resolveMultiplier());
 const peaks: string[] = [];
 
 async function servedClient(server: LaunchedTarget, label: string): Promise<ProtocolClient> {
-  const c = await ProtocolClient.connect(server.host, server.port, d.slack() * 3);
+  const c = await ProtocolClient.connect(server.host, server.port, d.connect());
   await c.send(label);
   if (!(await c.waitForAcks(1, d.ack(1)))) throw new Error(`${label}: no ack before the pressure began`);
   return c;

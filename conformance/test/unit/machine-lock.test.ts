@@ -31,6 +31,30 @@ describe('withMachineLock', () => {
     expect(log[x + 1]).toBe('X-'); // nothing ran inside the exclusive section
   });
 
+  test('a shared holder can go alone for a while: others finish first, nobody runs beside it, then it is shared again', async () => {
+    const log: string[] = [];
+    const other = withMachineLock('shared', async () => {
+      log.push('other+');
+      await hold(80);
+      log.push('other-');
+    });
+    const upgrading = withMachineLock('shared', async (lock) => {
+      log.push('up+');
+      await lock.alone(async () => {
+        log.push('alone+');
+        await hold(40);
+        log.push('alone-');
+      });
+      const late = withMachineLock('shared', async () => log.push('late'));
+      await late; // shared again: a newcomer runs beside it
+      log.push('up-');
+    });
+    await Promise.all([other, upgrading]);
+    expect(log.indexOf('alone+')).toBeGreaterThan(log.indexOf('other-'));
+    expect(log[log.indexOf('alone+') + 1]).toBe('alone-');
+    expect(log.indexOf('late')).toBeLessThan(log.indexOf('up-'));
+  });
+
   test('the entry of a dead holder does not block', async () => {
     const dir = join(tmpdir(), `server-models-lock-${process.getuid?.() ?? 'user'}`);
     mkdirSync(join(dir, 'exclusive'), { recursive: true });

@@ -1,0 +1,74 @@
+import { CaseFailure, ConformanceCase, Exercise } from '../../cases/types';
+import { makeDeadlines } from '../../harness/deadlines';
+import { stopAllTargets } from '../../harness/launcher';
+import { resolveTarget } from '../../harness/target';
+import { referenceTarget } from '../../reference';
+import { planBatches, planUnits, runSuite } from '../../runner';
+import { formatTimings, summarizeTimings } from '../../reports/timings';
+
+afterAll(() => stopAllTargets());
+
+const target = resolveTarget(referenceTarget('event-loop', 'ts', 100));
+const deadlines = makeDeadlines(100, 1);
+
+/** Cases that record which server they saw and how often their exercise ran. */
+function sharing(exercise: Exercise<number>, seen: Map<string, number>): ConformanceCase[] {
+  return ['a', 'b', 'c'].map((name) => ({
+    id: `shared.${name}`, level: 'MUST' as const, title: name, exercise,
+    async run(ctx) {
+      const observed = await ctx.exercised(exercise);
+      seen.set(name, ctx.server.serverPid);
+      if (name === 'b') throw new CaseFailure('b to pass', `b failed on observation ${observed}`);
+      return { message: `observation ${observed}` };
+    },
+  }));
+}
+
+describe('cases sharing an exercise', () => {
+  test('run on one server with one run of the exercise, each with its own outcome; others get their own server', async () => {
+    let runs = 0;
+    const exercise: Exercise<number> = { id: 'count', async run(ctx) {
+      const c = await ctx.connect('exercise session');
+      await c.send('hello');
+      await c.waitForAcks(1, ctx.deadlines.ack(1));
+      return ++runs;
+    } };
+    const seen = new Map<string, number>();
+    const alone: ConformanceCase = { id: 'alone.x', level: 'MUST', title: 'alone', async run(ctx) { seen.set('alone', ctx.server.serverPid); } };
+    const [a, b, c] = sharing(exercise, seen);
+    const cases = [a, alone, b, c];
+    expect(planUnits(cases).map((u) => u.map((x) => x.id))).toEqual([['shared.a', 'shared.b', 'shared.c'], ['alone.x']]);
+    const results = await runSuite(target, cases, { deadlines, jobs: 2 });
+    expect(runs).toBe(1);
+    expect(results.map((r) => [r.id, r.outcome])).toEqual([['shared.a', 'pass'], ['alone.x', 'pass'], ['shared.b', 'fail'], ['shared.c', 'pass']]);
+    expect(new Set([seen.get('a'), seen.get('b'), seen.get('c')]).size).toBe(1);
+    expect(seen.get('alone')).not.toBe(seen.get('a'));
+    // every case of the unit shows the exercise's session; the launch is counted once, on the first
+    expect(results[3].sessions?.map((s) => s.label)).toEqual(['exercise session']);
+    expect(results[0].timing?.shared).toEqual(['shared.b', 'shared.c']);
+    expect(results.filter((r) => (r.timing?.launchMs ?? 0) > 0).map((r) => r.id).sort()).toEqual(['alone.x', 'shared.a']);
+  });
+
+  test('a failed exercise fails every case that judges it, the same way', async () => {
+    const exercise: Exercise<number> = { id: 'broken', async run() { throw new CaseFailure('an ack', 'nothing'); } };
+    const results = await runSuite(target, sharing(exercise, new Map()), { deadlines, probe: false });
+    expect(results.map((r) => [r.outcome, r.actual])).toEqual([['fail', 'nothing'], ['fail', 'nothing'], ['fail', 'nothing']]);
+  });
+
+  test('units that need the machine alone form one batch, first', () => {
+    const mk = (id: string, exclusive: boolean): ConformanceCase => ({ id, level: 'MUST', title: id, exclusive, async run() { /* not run */ } });
+    const batches = planBatches([mk('s.1', false), mk('x.1', true), mk('s.2', false), mk('x.2', true)], target, deadlines);
+    expect(batches.map((b) => b.map((u) => u.map((c) => c.id)))).toEqual([[['x.1'], ['x.2']], [['s.1']], [['s.2']]]);
+  });
+
+  test('--timings adds up what the cases report', () => {
+    const t = summarizeTimings({ name: 'srv', model: 'event-loop', cmd: 'srv', delayMs: 100, limit: 'unbounded', durationMs: 4000, jobs: 2, cases: [
+      { id: 'a', level: 'MUST', title: 'a', outcome: 'pass', durationMs: 0, timing: { lockWaitMs: 100, launchMs: 300, runMs: 1000, stopMs: 50, shared: ['b'] } },
+      { id: 'b', level: 'MUST', title: 'b', outcome: 'pass', durationMs: 0, timing: { lockWaitMs: 0, launchMs: 0, runMs: 200, stopMs: 40 } },
+      { id: 'c', level: 'MUST', title: 'c', outcome: 'skip', durationMs: 0 },
+    ] });
+    expect(t).toMatchObject({ wallMs: 4000, jobs: 2, launches: 1, insideMs: 1200, launchMs: 300, stopMs: 90, lockWaitMs: 100 });
+    expect(t.slowest.map((s) => s.id)).toEqual(['a', 'b']);
+    expect(formatTimings(t).join('\n')).toMatch(/^timings srv: 4\.0 s wall with 2 jobs; 1\.2 s inside cases; launch 0\.3 s \+ stop 0\.1 s \(1 server, 390 ms each\); 0\.1 s waiting for the machine lock\n {2}slowest: a \(\+1 sharing its server\) 1\.4 s, b 0\.2 s$/);
+  });
+});
