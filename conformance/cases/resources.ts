@@ -27,9 +27,13 @@ export interface MixObservation {
   evidence: Record<string, unknown>;
 }
 
-/** Rounds of every ending after the baseline: five for unbounded models (they run ten at a time), two for bounded ones. */
+/**
+ * Rounds of every ending after the first: four more for unbounded models (they run ten at a time), one
+ * more for bounded ones (each session waits its turn: a leak per session shows as well in ten as in
+ * twenty-five, and a serial server at a 2 s delay pays 2 s a session).
+ */
 export function mixRounds(limit: Limit): number {
-  return limit === 'unbounded' ? 5 : 2;
+  return limit === 'unbounded' ? 4 : 1;
 }
 
 /**
