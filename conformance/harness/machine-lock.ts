@@ -36,10 +36,12 @@ function clearStaleExclusive(): void {
   if (owner !== undefined && owner > 0 && !alive(owner)) rmSync(EXCLUSIVE, { recursive: true, force: true });
 }
 
-function liveSharedHolders(): number {
+/** Entries of live holders (or waiters) of a kind; entries of dead processes are removed. */
+function liveEntries(kind: 'shared' | 'waiting'): number {
   let n = 0;
+  const pattern = new RegExp(`^${kind}\\.(\\d+)\\.`);
   for (const name of readdirSync(LOCK_DIR)) {
-    const m = /^shared\.(\d+)\./.exec(name);
+    const m = pattern.exec(name);
     if (!m) continue;
     if (alive(Number(m[1]))) n++;
     else rmSync(join(LOCK_DIR, name), { force: true });
@@ -61,6 +63,10 @@ export interface LockHold {
 
 async function acquireExclusive(): Promise<() => void> {
   mkdirSync(LOCK_DIR, { recursive: true });
+  // Announced while waiting: no new shared holder starts meanwhile, so exclusive holders follow one
+  // another without a drain of the machine between each (the shared ones run in between batches).
+  const waiting = join(LOCK_DIR, `waiting.${process.pid}.${counter++}`);
+  writeFileSync(waiting, '');
   await pollUntil(() => {
     clearStaleExclusive();
     try {
@@ -71,8 +77,9 @@ async function acquireExclusive(): Promise<() => void> {
     writeFileSync(join(EXCLUSIVE, 'pid'), String(process.pid));
     return true;
   }, NEVER, 20);
+  rmSync(waiting, { force: true });
   // Writer preference: shared holders wait while EXCLUSIVE exists; wait for those inside to leave.
-  await pollUntil(() => liveSharedHolders() === 0, NEVER, 20);
+  await pollUntil(() => liveEntries('shared') === 0, NEVER, 20);
   return () => rmSync(EXCLUSIVE, { recursive: true, force: true });
 }
 
@@ -81,9 +88,10 @@ async function acquireShared(): Promise<() => void> {
   const entry = join(LOCK_DIR, `shared.${process.pid}.${counter++}`);
   await pollUntil(() => {
     clearStaleExclusive();
-    if (exclusiveOwner() !== undefined) return false;
+    const free = (): boolean => exclusiveOwner() === undefined && liveEntries('waiting') === 0;
+    if (!free()) return false;
     writeFileSync(entry, '');
-    if (exclusiveOwner() === undefined) return true;
+    if (free()) return true;
     rmSync(entry, { force: true }); // an exclusive holder arrived meanwhile: let it go first
     return false;
   }, NEVER, 20);
