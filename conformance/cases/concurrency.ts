@@ -5,7 +5,7 @@ import { crowdsAreHeavy } from '../harness/models';
 import { CaseBlocked, CaseContext, ConformanceCase, Exercise, check } from './types';
 import { onPath, readListenBacklog } from '../harness/listen-backlog';
 import { clientEvidence, describeReceived } from './evidence';
-import { AtOnce, atOnceEvidence, canJudgeParallelism, JUDGED_DELAY_MS, judgingDelay, measureAtOnce, notJudged } from './parallelism';
+import { AtOnce, atOnceEvidence, canJudgeParallelism, JUDGED_DELAY_MS, judgingDelay, measureAtOnce, notJudged, timedReliably } from './parallelism';
 
 /**
  * The smallest listen backlog that holds a burst of clients while the server is busy: 64, the crowd the
@@ -106,9 +106,11 @@ export const heldCrowd: Exercise<HeldCrowd> = {
     const judged = canJudgeParallelism(ctx.deadlines.delayMs, ctx.deadlines.multiplier);
     if (!judged || held.served.length === 0) return { held };
     const amongNeighbours = await measureAtOnce(ctx, held.served);
-    // Neighbours' load can only spread acks apart, never bring them together: a count short of the
-    // promise is measured again with the machine alone, and that one is judged.
-    if (amongNeighbours.count >= promisedAtOnce(ctx.target)) return { held, atOnce: amongNeighbours };
+    // Neighbours' load spreads acks apart; a kit stalled meanwhile reads acks a delay apart as one
+    // batch. Either way the measurement among neighbours is kept only when it meets the promise and
+    // the kit kept time; otherwise it is made again with the machine alone, and that one is judged.
+    const trusted = amongNeighbours.count >= promisedAtOnce(ctx.target) && timedReliably(amongNeighbours, ctx.deadlines.delayMs);
+    if (trusted) return { held, atOnce: amongNeighbours };
     return { held, atOnce: await ctx.alone(() => measureAtOnce(ctx, held.served)), amongNeighbours };
   },
 };
@@ -146,6 +148,9 @@ export const concurrencyCases: ConformanceCase[] = [
       const wanted = limit === 'unbounded' ? `at least ${UNBOUNDED_PROBE}` : `exactly ${limit}`;
       const judged = canJudgeParallelism(ctx.deadlines.delayMs, ctx.deadlines.multiplier);
       if (amongNeighbours) evidence.amongNeighbours = `${amongNeighbours.summary}; measured again with the machine alone`;
+      if (atOnce && !timedReliably(atOnce, ctx.deadlines.delayMs)) {
+        throw new CaseBlocked(`the kit went ${atOnce.kitStalledMs} ms without a turn while timing the acks, even with the machine alone: served at the same time could not be measured`, [], evidence);
+      }
       if (atOnce) {
         Object.assign(evidence, atOnceEvidence(atOnce));
         const ok = limit === 'unbounded' ? atOnce.count >= UNBOUNDED_PROBE : atOnce.count === limit;

@@ -39,6 +39,8 @@ export interface AtOnce {
   acksAfterMs: number[];
   /** one line for a person: "5 at once (acks within 3 ms)" or "1 at a time: acks 200 ms apart" */
   summary: string;
+  /** the longest the kit itself went without a turn while timing (acks read late are timed late) */
+  kitStalledMs?: number;
 }
 
 function median(values: number[]): number {
@@ -70,6 +72,7 @@ export function servedAtOnce(sentAt: number, ackTimes: number[], of: number, del
 export async function measureAtOnce(ctx: CaseContext, sessions: ProtocolClient[]): Promise<AtOnce> {
   const d = ctx.deadlines.delayMs;
   const before = sessions.map((c) => c.acks);
+  const stalls = watchStalls();
   const sentAt = Date.now();
   await Promise.all(sessions.map((c, i) => c.send(`at once ${i + 1}`)));
   const arrived = (): number[] => sessions.flatMap((c, i) => c.ackTimes().slice(before[i], before[i] + 1));
@@ -77,12 +80,38 @@ export async function measureAtOnce(ctx: CaseContext, sessions: ProtocolClient[]
     const times = arrived();
     return times.length === sessions.length || (times.length > 0 && Date.now() >= Math.min(...times) + 2.5 * d);
   }, ctx.deadlines.firstAck(sessions.length));
-  return servedAtOnce(sentAt, arrived(), sessions.length, d);
+  return { ...servedAtOnce(sentAt, arrived(), sessions.length, d), kitStalledMs: stalls.stop() };
+}
+
+/** The longest the kit's event loop went without a turn, as seen by a 10 ms timer, until stop(). */
+export function watchStalls(): { stop(): number } {
+  let last = Date.now();
+  let longest = 0;
+  const timer = setInterval(() => {
+    const now = Date.now();
+    longest = Math.max(longest, now - last - 10);
+    last = now;
+  }, 10);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return Math.max(longest, Date.now() - last - 10, 0);
+    },
+  };
+}
+
+/**
+ * Whether a measurement of acks' arrival can be trusted: an ack is timed when the kit reads it, so a
+ * kit that went without a turn for a quarter of a delay may have read acks a delay apart as one batch.
+ */
+export function timedReliably(m: AtOnce, delayMs: number): boolean {
+  return (m.kitStalledMs ?? 0) < delayMs / 4;
 }
 
 /** Evidence of a measurement, for reports. */
 export function atOnceEvidence(m: AtOnce): Record<string, unknown> {
   const shown = m.acksAfterMs.length > 12 ? [...m.acksAfterMs.slice(0, 12), '…'] : m.acksAfterMs;
   const spread = m.count > 0 ? m.acksAfterMs[m.count - 1] - m.acksAfterMs[0] : undefined;
-  return { servedAtOnce: m.count, sentAtOnce: m.of, sameTimeWindowMs: m.windowMs, ...(spread !== undefined ? { sameTimeSpreadMs: spread } : {}), acksAfterMs: shown.join(' ') };
+  return { servedAtOnce: m.count, sentAtOnce: m.of, sameTimeWindowMs: m.windowMs, ...(spread !== undefined ? { sameTimeSpreadMs: spread } : {}), acksAfterMs: shown.join(' '),
+    ...(m.kitStalledMs ? { kitStalledMs: m.kitStalledMs } : {}) };
 }

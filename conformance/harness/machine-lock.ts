@@ -10,8 +10,11 @@ import { pollUntil } from './deadlines';
  * nor is starved by its neighbours. Holders are files named after their pid: a dead holder's entry is
  * stale and removed, so a killed run never blocks the next.
  */
-const LOCK_DIR = join(tmpdir(), `server-models-lock-${process.getuid?.() ?? 'user'}`);
-const EXCLUSIVE = join(LOCK_DIR, 'exclusive');
+/** The lock's directory: one per user on the machine; SM_LOCK_DIR gives a private one (the lock's own tests). */
+function lockDir(): string {
+  return process.env.SM_LOCK_DIR ?? join(tmpdir(), `server-models-lock-${process.getuid?.() ?? 'user'}`);
+}
+const exclusiveDir = (): string => join(lockDir(), 'exclusive');
 
 function alive(pid: number): boolean {
   try {
@@ -24,7 +27,7 @@ function alive(pid: number): boolean {
 
 function exclusiveOwner(): number | undefined {
   try {
-    return Number(readFileSync(join(EXCLUSIVE, 'pid'), 'utf8')) || -1;
+    return Number(readFileSync(join(exclusiveDir(), 'pid'), 'utf8')) || -1;
   } catch {
     return undefined; // no exclusive holder (or it is being created: its pid file follows at once)
   }
@@ -33,18 +36,18 @@ function exclusiveOwner(): number | undefined {
 /** Removes the exclusive entry if its owner died. */
 function clearStaleExclusive(): void {
   const owner = exclusiveOwner();
-  if (owner !== undefined && owner > 0 && !alive(owner)) rmSync(EXCLUSIVE, { recursive: true, force: true });
+  if (owner !== undefined && owner > 0 && !alive(owner)) rmSync(exclusiveDir(), { recursive: true, force: true });
 }
 
 /** Entries of live holders (or waiters) of a kind; entries of dead processes are removed. */
 function liveEntries(kind: 'shared' | 'waiting'): number {
   let n = 0;
   const pattern = new RegExp(`^${kind}\\.(\\d+)\\.`);
-  for (const name of readdirSync(LOCK_DIR)) {
+  for (const name of readdirSync(lockDir())) {
     const m = pattern.exec(name);
     if (!m) continue;
     if (alive(Number(m[1]))) n++;
-    else rmSync(join(LOCK_DIR, name), { force: true });
+    else rmSync(join(lockDir(), name), { force: true });
   }
   return n;
 }
@@ -62,30 +65,30 @@ export interface LockHold {
 }
 
 async function acquireExclusive(): Promise<() => void> {
-  mkdirSync(LOCK_DIR, { recursive: true });
+  mkdirSync(lockDir(), { recursive: true });
   // Announced while waiting: no new shared holder starts meanwhile, so exclusive holders follow one
   // another without a drain of the machine between each (the shared ones run in between batches).
-  const waiting = join(LOCK_DIR, `waiting.${process.pid}.${counter++}`);
+  const waiting = join(lockDir(), `waiting.${process.pid}.${counter++}`);
   writeFileSync(waiting, '');
   await pollUntil(() => {
     clearStaleExclusive();
     try {
-      mkdirSync(EXCLUSIVE);
+      mkdirSync(exclusiveDir());
     } catch {
       return false;
     }
-    writeFileSync(join(EXCLUSIVE, 'pid'), String(process.pid));
+    writeFileSync(join(exclusiveDir(), 'pid'), String(process.pid));
     return true;
   }, NEVER, 20);
   rmSync(waiting, { force: true });
-  // Writer preference: shared holders wait while EXCLUSIVE exists; wait for those inside to leave.
+  // Writer preference: shared holders wait while the exclusive entry exists; wait for those inside to leave.
   await pollUntil(() => liveEntries('shared') === 0, NEVER, 20);
-  return () => rmSync(EXCLUSIVE, { recursive: true, force: true });
+  return () => rmSync(exclusiveDir(), { recursive: true, force: true });
 }
 
 async function acquireShared(): Promise<() => void> {
-  mkdirSync(LOCK_DIR, { recursive: true });
-  const entry = join(LOCK_DIR, `shared.${process.pid}.${counter++}`);
+  mkdirSync(lockDir(), { recursive: true });
+  const entry = join(lockDir(), `shared.${process.pid}.${counter++}`);
   await pollUntil(() => {
     clearStaleExclusive();
     const free = (): boolean => exclusiveOwner() === undefined && liveEntries('waiting') === 0;

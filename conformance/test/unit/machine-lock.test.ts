@@ -1,7 +1,18 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withMachineLock } from '../../harness/machine-lock';
+
+// A private lock directory: these tests plant dead holders and hold the lock exclusively, which must
+// not touch the machine-wide lock that other kit runs (and the other test files) are using.
+const dir = mkdtempSync(join(tmpdir(), 'sm-lock-'));
+const machineWide = process.env.SM_LOCK_DIR;
+beforeAll(() => (process.env.SM_LOCK_DIR = dir));
+afterAll(() => {
+  if (machineWide === undefined) delete process.env.SM_LOCK_DIR;
+  else process.env.SM_LOCK_DIR = machineWide;
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const hold = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -56,10 +67,11 @@ describe('withMachineLock', () => {
   });
 
   test('the entry of a dead holder does not block', async () => {
-    const dir = join(tmpdir(), `server-models-lock-${process.getuid?.() ?? 'user'}`);
     mkdirSync(join(dir, 'exclusive'), { recursive: true });
     writeFileSync(join(dir, 'exclusive', 'pid'), '999999999'); // no such process
     writeFileSync(join(dir, 'shared.999999998.0'), '');
     await expect(withMachineLock('exclusive', async () => 'ran')).resolves.toBe('ran');
+    writeFileSync(join(dir, 'waiting.999999997.0'), ''); // an exclusive waiter that died waiting
+    await expect(withMachineLock('shared', async () => 'ran too')).resolves.toBe('ran too');
   });
 });
