@@ -1,5 +1,5 @@
 import { frame, Ending, ProtocolClient } from '../harness/client';
-import { Deadlines, pollUntil } from '../harness/deadlines';
+import { Deadlines } from '../harness/deadlines';
 import { LaunchedTarget } from '../harness/launcher';
 import { MIB, sampleTree } from '../harness/tree-probe';
 
