@@ -83,17 +83,17 @@ export function planUnits(cases: ConformanceCase[]): ConformanceCase[][] {
  * behaviour cannot spill into the next case. The server and every client are gone when this resolves.
  */
 export async function runCase(c: ConformanceCase, declared: Target, declaredDeadlines: Deadlines, hooks: CaseHooks = {}): Promise<CaseResult> {
-  return (await runUnit([c], declared, declaredDeadlines, hooks))[0];
+  return (await runPlans([planUnit([c], declared, declaredDeadlines)], hooks))[0][0];
 }
 
 /**
- * Groups cases into batches of units run under one hold of the machine lock: every unit that needs the
- * machine alone in one batch, placed first, then each other unit alone (they run side by side).
+ * Groups cases into batches of planned units run under one hold of the machine lock: every unit that
+ * needs the machine alone in one batch, placed first, then each other unit alone (they run side by side).
  */
-export function planBatches(cases: ConformanceCase[], target: Target, deadlines: Deadlines): ConformanceCase[][][] {
-  const units = planUnits(cases);
-  const alone = units.filter((u) => planUnit(u, target, deadlines).exclusive);
-  return [...(alone.length > 0 ? [alone] : []), ...units.filter((u) => !alone.includes(u)).map((u) => [u])];
+export function planBatches(cases: ConformanceCase[], target: Target, deadlines: Deadlines): PlannedUnit[][] {
+  const plans = planUnits(cases).map((u) => planUnit(u, target, deadlines));
+  const alone = plans.filter((p) => p.exclusive);
+  return [...(alone.length > 0 ? [alone] : []), ...plans.filter((p) => !p.exclusive).map((p) => [p])];
 }
 
 /** A unit ready to run: its skipped cases answered, the rest with the target and deadlines they run at. */
@@ -132,21 +132,13 @@ async function runPlanned(plan: PlannedUnit, hooks: CaseHooks, lockWaitMs: numbe
 }
 
 /**
- * Runs a unit (see planUnits) on one freshly started server: its shared exercise once, then each case's
- * own verdict, in order. Results come in the unit's order; the server and every client are gone when
- * this resolves.
+ * Runs planned units (see planUnits) one after another under one hold of the machine lock, exclusive if
+ * any of them needs the machine alone: each on one freshly started server, its shared exercise once, then
+ * each case's own verdict, in order. Taking the machine once for all of a target's exclusive units spares
+ * the machine a drain of every other case per unit. Results come in the units' order; the servers and
+ * every client are gone when this resolves.
  */
-export async function runUnit(unit: ConformanceCase[], declared: Target, declaredDeadlines: Deadlines, hooks: CaseHooks = {}): Promise<CaseResult[]> {
-  return (await runUnits([unit], declared, declaredDeadlines, hooks))[0];
-}
-
-/**
- * Runs units one after another under one hold of the machine lock: exclusive if any of them needs the
- * machine alone. Taking the machine once for all of a target's exclusive units spares the machine a
- * drain of every other case per unit.
- */
-export async function runUnits(units: ConformanceCase[][], declared: Target, declaredDeadlines: Deadlines, hooks: CaseHooks = {}): Promise<CaseResult[][]> {
-  const plans = units.map((u) => planUnit(u, declared, declaredDeadlines));
+export async function runPlans(plans: PlannedUnit[], hooks: CaseHooks = {}): Promise<CaseResult[][]> {
   if (plans.every((p) => p.runnable.length === 0)) return plans.map((p) => p.unit.map((c) => p.skipped.get(c) as CaseResult));
   const asked = Date.now();
   return withMachineLock(plans.some((p) => p.exclusive) ? 'exclusive' : 'shared', async (hold) => {
@@ -176,6 +168,22 @@ async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: D
     launchError = err;
   }
   const launchMs = Date.now() - start;
+  const connect = (launched: LaunchedTarget, into: Opened[]) => async (label = `client ${into.length + 1}`): Promise<ProtocolClient> => {
+    let client: ProtocolClient;
+    try {
+      client = await ProtocolClient.connect(launched.host, launched.port, deadlines.connect());
+    } catch (err) {
+      throw connectFailure(err as NodeJS.ErrnoException, launched);
+    }
+    into.push({ label, client });
+    return client;
+  };
+  const base = server && { target, server, deadlines, now: () => Date.now() - start, alone: hold.alone };
+  const exerciseCtx: CaseContext | undefined = base && {
+    ...base,
+    connect: connect(base.server, exerciseClients),
+    exercised: () => Promise.reject(new Error('an exercise cannot run another')),
+  };
   // One run of each exercise per server; the case that asks first runs it (and its time is counted there).
   const exercises = new Map<Exercise<unknown>, Promise<unknown>>();
   for (const c of unit) {
@@ -183,23 +191,11 @@ async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: D
     const caseStart = Date.now();
     let result: CaseResult;
     try {
-      if (!server) throw launchError;
-      const launched = server;
-      const connect = (into: Opened[]) => async (label = `client ${exerciseClients.length + own.length + 1}`): Promise<ProtocolClient> => {
-        let client: ProtocolClient;
-        try {
-          client = await ProtocolClient.connect(launched.host, launched.port, deadlines.connect());
-        } catch (err) {
-          throw connectFailure(err as NodeJS.ErrnoException, launched);
-        }
-        into.push({ label, client });
-        return client;
-      };
-      const base = { target, server: launched, deadlines, now: () => Date.now() - start, alone: hold.alone };
-      const exerciseCtx: CaseContext = { ...base, connect: connect(exerciseClients), exercised: () => Promise.reject(new Error('an exercise cannot run another')) };
+      if (!base || !exerciseCtx) throw launchError;
+      const launched = base.server;
       const ctx: CaseContext = {
         ...base,
-        connect: connect(own),
+        connect: connect(launched, own),
         exercised: <T>(exercise: Exercise<T>): Promise<T> => {
           let observation = exercises.get(exercise);
           if (!observation) exercises.set(exercise, (observation = exercise.run(exerciseCtx)));
@@ -302,9 +298,9 @@ export async function runSuite(target: Target, cases: ConformanceCase[], options
   const worker = async (): Promise<void> => {
     while (started < batches.length) {
       const batch = batches[started++];
-      for (const c of batch.flat()) options.onCaseStart?.(c, cases.indexOf(c) + 1, cases.length);
-      const done = await runUnits(batch, target, options.deadlines);
-      batch.forEach((unit, u) => unit.forEach((c, k) => (results[cases.indexOf(c)] = done[u][k])));
+      for (const plan of batch) for (const c of plan.unit) options.onCaseStart?.(c, cases.indexOf(c) + 1, cases.length);
+      const done = await runPlans(batch);
+      batch.forEach((plan, u) => plan.unit.forEach((c, k) => (results[cases.indexOf(c)] = done[u][k])));
       report();
     }
   };

@@ -264,8 +264,7 @@ export const concurrencyCases: ConformanceCase[] = [
       const parallel = messages * d;
       const ceiling = expected < serial ? (expected + serial) / 2 : undefined;
       const wall = await timedRound(ctx, n, messages);
-      const evidence: Record<string, unknown> = { clients: n, messagesEach: messages, expectedMs: expected, serialMs: serial, parallelMs: parallel };
-      evidence.wallMs = wall;
+      const evidence = { clients: n, messagesEach: messages, wallMs: wall, expectedMs: expected, serialMs: serial, parallelMs: parallel };
       const summary = `${wall} ms for ${n * messages} messages (${(wall / parallel).toFixed(1)}× the fully parallel ${parallel} ms; serial would take ${serial} ms)`;
       // No faster than the work: lock-step messages each need a whole delay.
       const floor = expected - d / 2;

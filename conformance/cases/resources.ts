@@ -1,7 +1,7 @@
 import { pollUntil } from '../harness/deadlines';
 import { crowdsAreHeavy, hasProcessPool, Limit } from '../harness/models';
 import { childrenOf, describeFdCounts, describeProcess, describeSocket, fdGrowth, fdsByKind, MIB, sampleTree, TreeSample } from '../harness/tree-probe';
-import { ConformanceCase, Exercise, check } from './types';
+import { CaseContext, ConformanceCase, Exercise, check } from './types';
 import { cpuShare, exercise, ticksPerProcess, requireServer, settleTo, stableBaseline, warmUp } from './resource-helpers';
 import { EVERY_END } from './session-mix';
 import { describeReceived } from './evidence';
@@ -36,8 +36,15 @@ export function mixRounds(limit: Limit): number {
   return limit === 'unbounded' ? 4 : 1;
 }
 
+/** Samples the tree until it holds no zombie, or the close deadline passes; returns the last sample. */
+async function zombiesReaped(ctx: CaseContext): Promise<TreeSample> {
+  let sample = sampleTree(ctx.server);
+  await pollUntil(() => (sample = sampleTree(ctx.server)).zombies.length === 0, ctx.deadlines.close() + ctx.deadlines.slack(), 50);
+  return sample;
+}
+
 /**
- * One warm-up round, the idle baseline, a mix of sessions ending every way, then a burst of sessions
+ * One warm-up session, the idle baseline, a mix of sessions ending every way, then a burst of sessions
  * ending at the same moment: descriptors, processes, threads and zombies are each judged on it.
  */
 export const sessionMixExercise: Exercise<MixObservation> = {
@@ -55,8 +62,7 @@ export const sessionMixExercise: Exercise<MixObservation> = {
     const warm = sampleTree(ctx.server);
     const rounds = mixRounds(ctx.target.limit);
     Object.assign(evidence, await exercise(ctx, rounds));
-    let afterMix = sampleTree(ctx.server);
-    await pollUntil(() => (afterMix = sampleTree(ctx.server)).zombies.length === 0, ctx.deadlines.close() + ctx.deadlines.slack(), 50);
+    const afterMix = await zombiesReaped(ctx);
     const burst = ctx.target.limit === 'unbounded' ? 50 : ctx.target.limit;
     const clients = await Promise.all(Array.from({ length: burst }, (_, i) => ctx.connect(`burst ${i + 1}`)));
     await Promise.all(clients.map((c) => c.send('hello')));
@@ -106,9 +112,7 @@ export const resourceCases: ConformanceCase[] = [
       const zombieFree = (sample: TreeSample, when: string): void =>
         check(sample.zombies.length === 0, `no zombie ${when}`, `${sample.zombies.length} zombies`, { zombies: sample.zombies.slice(0, 8).map(describeProcess) });
       zombieFree(afterMix, 'after sequential sessions');
-      let sample = sampleTree(ctx.server);
-      await pollUntil(() => (sample = sampleTree(ctx.server)).zombies.length === 0, ctx.deadlines.close() + ctx.deadlines.slack(), 50);
-      zombieFree(sample, `after ${burst} sessions ended at once`);
+      zombieFree(await zombiesReaped(ctx), `after ${burst} sessions ended at once`);
     },
   },
   {

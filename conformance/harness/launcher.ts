@@ -4,7 +4,7 @@ import { Deadlines, pollUntil, pollWithBackoff } from './deadlines';
 import { pickFreePort } from './free-port';
 import { hasProcfs, ProcessInfo, processTree, readProcess, socketInodes } from './procfs';
 import { describeLaunch, findServerProcess, listenHolders } from './server-process';
-import { RUN_MARKER_ENV, signalTarget, TARGET_MARKER_ENV, targetMembers } from './reaper';
+import { RUN_MARKER_ENV, signalGroupAnd, signalTarget, TARGET_MARKER_ENV, targetMembers } from './reaper';
 import { expandCommand, splitCommand, Target } from './target';
 import { runMarker, trackSession, untrackSession } from './watchdog';
 
@@ -181,8 +181,8 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
     const followedGone = (): boolean => (procfs ? handle.memberPids().length === 0 : exit !== undefined);
     const swept = (): boolean => (procfs ? targetMembers(pid, TARGET_MARKER_ENV, marker).length === 0 : exit !== undefined);
     if (!followedGone()) {
-      signalMembers('SIGTERM');
-      if (!(await pollUntil(followedGone, deadlines.slack() * 2, 20))) signalMembers('SIGKILL');
+      signalGroupAnd(pid, handle.memberPids(), 'SIGTERM');
+      if (!(await pollUntil(followedGone, deadlines.slack() * 2, 20))) signalGroupAnd(pid, handle.memberPids(), 'SIGKILL');
     }
     if (!swept()) {
       signalTarget(pid, TARGET_MARKER_ENV, marker, 'SIGTERM');
@@ -201,17 +201,6 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
     live.delete(handle);
   }
 
-  /** Signals the started command's process group and every followed member. */
-  function signalMembers(sig: NodeJS.Signals): void {
-    for (const target of [-pid, ...handle.memberPids()]) {
-      try {
-        process.kill(target, sig);
-      } catch {
-        // already gone
-      }
-    }
-  }
-
   // The tree at every poll; now and then every member, found by session and marker too (a daemon that
   // double-forked into its own session): that scan reads every process's environment, too dear for
   // every poll on a busy machine.
@@ -222,11 +211,12 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
   let tableReadAt = 0;
   const treeListens = (): boolean => {
     const pids = handle.treePids();
-    const sockets = pids.map((p) => socketInodes(p).join(',')).join(';');
+    const inodes = new Map(pids.map((p) => [p, socketInodes(p)]));
+    const sockets = [...inodes.values()].map((list) => list.join(',')).join(';');
     if (sockets === socketsSeen && Date.now() - tableReadAt < TABLE_REREAD_MS) return false;
     socketsSeen = sockets;
     tableReadAt = Date.now();
-    return listensOn(pids, port) !== undefined;
+    return listenHolders(pids, port, inodes).port !== undefined;
   };
   const listening = (): boolean =>
     procfs && (treeListens() || (++polls % 10 === 0 && listensOn(handle.sweepPids(), port) !== undefined));

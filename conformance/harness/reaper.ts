@@ -27,9 +27,15 @@ export function targetMembers(sid: number, markerName: string, markerValue: stri
   return [...members];
 }
 
+/** Signals a process group, then each of `pids` (members that may have left the group). */
+export function signalGroupAnd(pgid: number, pids: number[], sig: NodeJS.Signals): void {
+  signal(-pgid, sig);
+  for (const pid of pids) signal(pid, sig);
+}
+
 /** Signals a whole target: its process group, then every member found by session or marker. */
 export function signalTarget(sid: number, markerName: string, markerValue: string, sig: NodeJS.Signals): number[] {
-  signal(-sid, sig);
+  signal(-sid, sig); // first: the scan below takes a while, and a group member forked meanwhile is caught
   const members = targetMembers(sid, markerName, markerValue);
   for (const pid of members) signal(pid, sig);
   return members;

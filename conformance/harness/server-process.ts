@@ -8,11 +8,13 @@ export interface ServerProcess {
   launchers: ProcessInfo[];
 }
 
-/** Pids among `pids` that hold a LISTEN socket on `port` (any port when undefined). */
-export function listenHolders(pids: number[], port: number | undefined): { pids: number[]; port?: number } {
+/**
+ * Pids among `pids` that hold a LISTEN socket on `port` (any port when undefined). `inodes`: the socket
+ * inodes of each pid, when the caller has just read them.
+ */
+export function listenHolders(pids: number[], port: number | undefined, inodes = new Map(pids.map((pid) => [pid, socketInodes(pid)]))): { pids: number[]; port?: number } {
   if (pids.length === 0) return { pids: [] };
   // Most polls come before the server has any socket: then there is no table to read.
-  const inodes = new Map(pids.map((pid) => [pid, socketInodes(pid)]));
   if ([...inodes.values()].every((list) => list.length === 0)) return { pids: [] };
   const listening = new Map<number, number>();
   for (const [inode, p] of readListeners(pids[0])) if (port === undefined || p === port) listening.set(inode, p);

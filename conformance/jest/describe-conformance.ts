@@ -4,7 +4,7 @@ import { makeDeadlines, resolveMultiplier } from '../harness/deadlines';
 import { LaunchedTarget } from '../harness/launcher';
 import { resolveTarget, TargetSpec } from '../harness/target';
 import { formatResult } from '../cli/console-report';
-import { planBatches, runUnits } from '../runner';
+import { planBatches, PlannedUnit, runPlans } from '../runner';
 
 export interface ConformanceOptions {
   /** Cases to run (default: all). */
@@ -44,13 +44,13 @@ export function describeConformance(spec: TargetSpec, options: ConformanceOption
     // alone run together under one hold of the lock. The first test of a batch to run starts it, the
     // others wait for its results.
     const batches = planBatches(selected, target, deadlines);
-    const running = new Map<ConformanceCase[][], Promise<CaseResult[][]>>();
+    const running = new Map<PlannedUnit[], Promise<CaseResult[][]>>();
     const resultOf = async (c: ConformanceCase): Promise<CaseResult> => {
-      const batch = batches.find((b) => b.some((u) => u.includes(c))) as ConformanceCase[][];
+      const batch = batches.find((b) => b.some((plan) => plan.unit.includes(c))) as PlannedUnit[];
       let results = running.get(batch);
-      if (!results) running.set(batch, (results = runUnits(batch, target, deadlines, { onLaunch: (s) => started.push(s) })));
-      const u = batch.findIndex((unit) => unit.includes(c));
-      return (await results)[u][batch[u].indexOf(c)];
+      if (!results) running.set(batch, (results = runPlans(batch, { onLaunch: (s) => started.push(s) })));
+      const u = batch.findIndex((plan) => plan.unit.includes(c));
+      return (await results)[u][batch[u].unit.indexOf(c)];
     };
     for (const c of selected) {
       declare(`${c.id} (${c.level})`, async () => {

@@ -58,7 +58,7 @@ describe('cases sharing an exercise', () => {
   test('units that need the machine alone form one batch, first', () => {
     const mk = (id: string, exclusive: boolean): ConformanceCase => ({ id, level: 'MUST', title: id, exclusive, async run() { /* not run */ } });
     const batches = planBatches([mk('s.1', false), mk('x.1', true), mk('s.2', false), mk('x.2', true)], target, deadlines);
-    expect(batches.map((b) => b.map((u) => u.map((c) => c.id)))).toEqual([[['x.1'], ['x.2']], [['s.1']], [['s.2']]]);
+    expect(batches.map((b) => b.map((plan) => plan.unit.map((c) => c.id)))).toEqual([[['x.1'], ['x.2']], [['s.1']], [['s.2']]]);
   });
 
   test('--timings adds up what the cases report', () => {
