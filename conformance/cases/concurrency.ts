@@ -105,15 +105,40 @@ export const heldCrowd: Exercise<HeldCrowd> = {
     const held = await holdSessions(ctx);
     const judged = canJudgeParallelism(ctx.deadlines.delayMs, ctx.deadlines.multiplier);
     if (!judged || held.served.length === 0) return { held };
+    const d = ctx.deadlines.delayMs;
+    const promise = promisedAtOnce(ctx.target);
     const amongNeighbours = await measureAtOnce(ctx, held.served);
-    // Neighbours' load spreads acks apart; a kit stalled meanwhile reads acks a delay apart as one
-    // batch. Either way the measurement among neighbours is kept only when it meets the promise and
-    // the kit kept time; otherwise it is made again with the machine alone, and that one is judged.
-    const trusted = amongNeighbours.count >= promisedAtOnce(ctx.target) && timedReliably(amongNeighbours, ctx.deadlines.delayMs);
-    if (trusted) return { held, atOnce: amongNeighbours };
-    return { held, atOnce: await ctx.alone(() => measureAtOnce(ctx, held.served)), amongNeighbours };
+    // Neighbours' load delays acks; a kit stalled meanwhile times them late. Either way the measurement
+    // among neighbours is kept only when it meets the promise and the kit kept time; otherwise it is
+    // made again with the machine alone, twice if need be (sessions idle while the lock was awaited
+    // wake slowly), and the better one is judged: each count is a lower bound.
+    if (amongNeighbours.count >= promise && timedReliably(amongNeighbours, d)) return { held, atOnce: amongNeighbours };
+    const atOnce = await ctx.alone(async () => {
+      const first = await measureAtOnce(ctx, held.served);
+      if (first.count >= promise && timedReliably(first, d)) return first;
+      return betterMeasurement(first, await measureAtOnce(ctx, held.served), d);
+    });
+    return { held, atOnce, amongNeighbours };
   },
 };
+
+/** Of two measurements, the one the kit timed reliably, else the one that counted more. */
+function betterMeasurement(a: AtOnce, b: AtOnce, delayMs: number): AtOnce {
+  if (timedReliably(a, delayMs) !== timedReliably(b, delayMs)) return timedReliably(a, delayMs) ? a : b;
+  return b.count > a.count ? b : a;
+}
+
+/**
+ * The delay a held crowd is judged at. A process per session of a heavy runtime takes a few hundred
+ * ms to wake on a busy 2-core machine, and acks count only while they beat a second delay.
+ */
+export const HEAVY_CROWD_JUDGING_DELAY_MS = 500;
+
+function crowdJudgingDelay(t: Target, multiplier: number): number | undefined {
+  if (!(crowdsAreHeavy(t) && t.limit === 'unbounded')) return judgingDelay(t.delayMs, multiplier);
+  const wanted = Math.ceil(HEAVY_CROWD_JUDGING_DELAY_MS * multiplier);
+  return t.delayMs >= wanted ? undefined : wanted;
+}
 
 function limitEvidence(held: HeldSessions, ctx: CaseContext): Record<string, unknown> {
   const firstAcks = held.served.map((c) => c.arrivals[0]?.at).filter((t) => t !== undefined).sort((a, b) => a - b);
@@ -134,13 +159,13 @@ export const concurrencyCases: ConformanceCase[] = [
     id: 'concurrency.limit',
     level: 'MUST',
     // Judged on ack timing: a measurement that neighbours may have spread is made again alone.
-    delayOverride: (t, multiplier) => judgingDelay(t.delayMs, multiplier),
+    delayOverride: crowdJudgingDelay,
     exercise: heldCrowd,
     title: 'with L+1 sessions held open, exactly L are served at the same time (at least 64 for unbounded models)',
     async run(ctx) {
       // Round 1 admits: each held session sends a message and waits for its first ack. Round 2 times:
-      // the admitted sessions, all set up and idle, send again at one moment; those acked within half a
-      // work delay of the first were served at the same time. Serial work (a lock, a blocked event loop)
+      // the admitted sessions, all set up and idle, send again at one moment; those acked before a second
+      // work delay could end were served at the same time. Serial work (a lock, a blocked event loop)
       // admits everyone yet acks them a whole delay apart.
       const { held, atOnce, amongNeighbours } = await ctx.exercised(heldCrowd);
       const limit = ctx.target.limit;
@@ -174,7 +199,7 @@ export const concurrencyCases: ConformanceCase[] = [
     level: 'MUST',
     title: 'the client beyond the limit is served as soon as a slot frees',
     skipReason: onlyBounded,
-    delayOverride: (t, multiplier) => judgingDelay(t.delayMs, multiplier),
+    delayOverride: crowdJudgingDelay,
     exercise: heldCrowd,
     async run(ctx) {
       const { held } = await ctx.exercised(heldCrowd);

@@ -30,14 +30,15 @@ export function notJudged(target: Target): string {
 
 /** How many of the messages sent at one moment were worked at the same time, from their acks' arrival. */
 export interface AtOnce {
-  /** acks that arrived within `windowMs` of the first: the sessions served at the same time */
+  /** acks that arrived within `windowMs` of the send: the sessions served at the same time */
   count: number;
   /** sessions that sent a message */
   of: number;
+  /** how long after the send an ack still counts */
   windowMs: number;
   /** ms from the send to each ack that arrived, sorted */
   acksAfterMs: number[];
-  /** one line for a person: "5 at once (acks within 3 ms)" or "1 at a time: acks 200 ms apart" */
+  /** one line for a person: "5 served at the same time (…)" or "served 1 at a time: acks 200 ms apart" */
   summary: string;
   /** the longest the kit itself went without a turn while timing (acks read late are timed late) */
   kitStalledMs?: number;
@@ -48,19 +49,31 @@ function median(values: number[]): number {
   return sorted.length === 0 ? 0 : sorted[Math.floor(sorted.length / 2)];
 }
 
+/** How early a server's timer may fire (timers round to the millisecond and clocks tick coarsely). */
+function timerSlack(delayMs: number): number {
+  return Math.max(5, delayMs / 20);
+}
+
 /**
- * Judges acks of messages all sent at `sentAt`: those within half a work delay of the first ack were
- * worked at the same time as it; serial work puts each ack a whole delay after the one before.
+ * Judges acks of messages all sent at `sentAt`. A session in work takes a whole delay per message, so
+ * no slot can finish two of them before two delays have passed since the send: every ack in by then
+ * is a session worked at the same time as the others, however late a busy machine let it out. Serial
+ * work (a lock, a blocked event loop) puts the second ack a whole delay after the first. A server that
+ * answers sooner than its delay gives no such bound; then only acks within half of its own answer
+ * time of the first count.
  */
 export function servedAtOnce(sentAt: number, ackTimes: number[], of: number, delayMs: number): AtOnce {
   const after = ackTimes.map((t) => t - sentAt).sort((a, b) => a - b);
-  const windowMs = delayMs / 2;
-  const count = after.filter((t) => t - after[0] <= windowMs).length;
+  const slack = timerSlack(delayMs);
+  const honoursDelay = after.length > 0 && after[0] >= delayMs - slack;
+  const windowMs = after.length === 0 ? 2 * delayMs : honoursDelay ? 2 * (delayMs - slack) : after[0] * 1.5;
+  const count = after.filter((t) => t < windowMs).length;
   const gaps = after.slice(1).map((t, i) => t - after[i]);
   let summary: string;
   if (after.length === 0) summary = `no ack for any of the ${of} messages sent at once (each session's second)`;
   else if (count === 1 && after.length > 1) summary = `served 1 at a time: acks ${median(gaps)} ms apart`;
-  else summary = `${count} served at the same time (acks within ${after[count - 1] - after[0]} ms of the first)`;
+  else if (honoursDelay) summary = `${count} served at the same time (acked ${after[0]}..${after[count - 1]} ms after the send, before a second delay could end)`;
+  else summary = `${count} served at the same time (acked ${after[0]}..${after[count - 1]} ms after the send, sooner than the ${delayMs} ms delay)`;
   return { count, of, windowMs, acksAfterMs: after, summary };
 }
 
@@ -102,7 +115,8 @@ export function watchStalls(): { stop(): number } {
 
 /**
  * Whether a measurement of acks' arrival can be trusted: an ack is timed when the kit reads it, so a
- * kit that went without a turn for a quarter of a delay may have read acks a delay apart as one batch.
+ * kit that went without a turn for a quarter of a delay may have timed acks late (too few counted) or,
+ * for a server quicker than its delay, read acks apart as one batch.
  */
 export function timedReliably(m: AtOnce, delayMs: number): boolean {
   return (m.kitStalledMs ?? 0) < delayMs / 4;
@@ -112,6 +126,6 @@ export function timedReliably(m: AtOnce, delayMs: number): boolean {
 export function atOnceEvidence(m: AtOnce): Record<string, unknown> {
   const shown = m.acksAfterMs.length > 12 ? [...m.acksAfterMs.slice(0, 12), '…'] : m.acksAfterMs;
   const spread = m.count > 0 ? m.acksAfterMs[m.count - 1] - m.acksAfterMs[0] : undefined;
-  return { servedAtOnce: m.count, sentAtOnce: m.of, sameTimeWindowMs: m.windowMs, ...(spread !== undefined ? { sameTimeSpreadMs: spread } : {}), acksAfterMs: shown.join(' '),
+  return { servedAtOnce: m.count, sentAtOnce: m.of, countedWithinMs: m.windowMs, ...(spread !== undefined ? { sameTimeSpreadMs: spread } : {}), acksAfterMs: shown.join(' '),
     ...(m.kitStalledMs ? { kitStalledMs: m.kitStalledMs } : {}) };
 }

@@ -1,0 +1,48 @@
+import { servedAtOnce } from '../../cases/parallelism';
+
+// Acks are given as ms after the send at t = 1000; the work delay is 200 ms.
+const d = 200;
+const at = (...after: number[]): number[] => after.map((t) => 1000 + t);
+
+describe('servedAtOnce: how many sessions one moment\'s messages were worked at the same time', () => {
+  test('serial work (acks a delay apart) counts one', () => {
+    const m = servedAtOnce(1000, at(201, 402, 603, 804), 4, d);
+    expect(m.count).toBe(1);
+    expect(m.summary).toBe('served 1 at a time: acks 201 ms apart');
+  });
+
+  test('a serial server whose timer fires a little early still counts one', () => {
+    expect(servedAtOnce(1000, at(199, 398, 597), 3, d).count).toBe(1);
+  });
+
+  test('a pool of 5 among 10 sessions counts 5, the next wave a delay later', () => {
+    const m = servedAtOnce(1000, at(203, 204, 206, 210, 215, 405, 406, 409, 411, 420), 10, d);
+    expect(m.count).toBe(5);
+    expect(m.windowMs).toBe(380);
+  });
+
+  test('acks that a busy machine let out late count while they beat a second delay', () => {
+    // First ack 77 ms late, the rest spread over another 100 ms: half a delay from the first is not
+    // the bound, a second delay is.
+    const spread = Array.from({ length: 20 }, (_, i) => 277 + i * 5);
+    expect(servedAtOnce(1000, at(...spread), 20, d).count).toBe(20);
+  });
+
+  test('an ack after a second delay could have ended does not count', () => {
+    expect(servedAtOnce(1000, at(210, 220, 385), 3, d).count).toBe(2);
+  });
+
+  test('a server that answers sooner than its delay is judged against its own answer time', () => {
+    // 50 ms work, serial: two acks fit before 2 × 200 ms, so the delay cannot be the bound.
+    const m = servedAtOnce(1000, at(50, 100, 150, 200), 4, d);
+    expect(m.count).toBe(1);
+    expect(m.summary).toMatch(/1 at a time/);
+    expect(servedAtOnce(1000, at(50, 52, 55, 60), 4, d).summary).toMatch(/^4 served at the same time .*sooner than the 200 ms delay/);
+  });
+
+  test('no ack at all counts none', () => {
+    const m = servedAtOnce(1000, [], 3, d);
+    expect(m.count).toBe(0);
+    expect(m.summary).toMatch(/no ack for any of the 3/);
+  });
+});
