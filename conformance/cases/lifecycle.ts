@@ -1,6 +1,6 @@
 import { constants } from 'node:os';
 import { frame, ProtocolClient } from '../harness/client';
-import { listensOn } from '../harness/launcher';
+import { launchTarget, listensOn } from '../harness/launcher';
 import { pollUntil } from '../harness/deadlines';
 import { hasProcessPool } from '../harness/models';
 import { listProcesses } from '../harness/procfs';
@@ -56,8 +56,9 @@ async function sigtermDuringSession(ctx: CaseContext): Promise<SigtermSeen> {
   const server = ctx.server;
   const busy = await ctx.connect('session in progress');
   await busy.write(Buffer.concat(Array.from({ length: SIGTERM_OWED }, (_, i) => frame(`finish me ${i + 1}`))));
-  // "During a session": wait until the tree holds our connection (accepted, not in the backlog).
-  const accepted = await pollUntil(() => sampleTree(server).tcpSockets.some((h) => h.row.remotePort === busy.localPort), d.slack());
+  // "During a session": wait until the tree holds our connection (accepted, not in the backlog). A pool
+  // just started may still be bringing up its workers on a busy machine: as long as a start may take.
+  const accepted = await pollUntil(() => sampleTree(server).tcpSockets.some((h) => h.row.remotePort === busy.localPort), d.ready());
   check(accepted, 'the server to accept the session', 'it stayed in the backlog');
   // The signal goes to the server process, as a container runtime or a process manager sends it;
   // launchers above it (npm, sh -c) are not the server and are only watched.
@@ -96,8 +97,21 @@ export const lifecycleCases: ConformanceCase[] = [
     title: `the server listens within ${READY_BOUND_MS / 1000} s of its start`,
     async run(ctx) {
       const bound = Math.ceil(READY_BOUND_MS * ctx.deadlines.multiplier);
-      check(ctx.server.readyAfterMs <= bound, `listening within ${bound} ms`, `after ${ctx.server.readyAfterMs} ms`);
-      return { message: `listening after ${ctx.server.readyAfterMs} ms` };
+      let readyAfterMs = ctx.server.readyAfterMs;
+      const evidence: Record<string, unknown> = {};
+      // A start among other cases' starts can be slow for want of CPU; one over the bound is made again
+      // with the machine alone (on a fresh port; a fixed port is held by this case's server), and that
+      // one is judged.
+      if (readyAfterMs > bound && ctx.target.port === undefined) {
+        evidence.amongNeighboursMs = readyAfterMs;
+        readyAfterMs = await ctx.alone(async () => {
+          const again = await launchTarget(ctx.target, ctx.deadlines);
+          await again.stop();
+          return again.readyAfterMs;
+        });
+      }
+      check(readyAfterMs <= bound, `listening within ${bound} ms`, `after ${readyAfterMs} ms`, evidence);
+      return { message: `listening after ${readyAfterMs} ms`, evidence };
     },
   },
   {
