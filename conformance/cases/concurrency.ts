@@ -6,7 +6,7 @@ import { CaseBlocked, CaseContext, ConformanceCase, Exercise, check } from './ty
 import { onPath, readListenBacklog } from '../harness/listen-backlog';
 import { clientEvidence, describeReceived } from './evidence';
 import { earlyAckTolerance } from './protocol';
-import { AtOnce, atOnceEvidence, canJudgeParallelism, JUDGED_DELAY_MS, judgingDelay, measureAtOnce, notJudged, timedReliably } from './parallelism';
+import { AtOnce, atOnceEvidence, canJudgeParallelism, conclusivelyShort, JUDGED_DELAY_MS, judgingDelay, measureAtOnce, notJudged, servedOneByOne, timedReliably } from './parallelism';
 
 /**
  * The smallest listen backlog that holds a burst of clients while the server is busy: 64, the crowd the
@@ -20,6 +20,8 @@ interface TimedRound {
   wallMs: number;
   /** the shortest time from a message to its ack */
   quickestAckMs: number;
+  /** every ack, ms after the first send */
+  acksAfterMs: number[];
 }
 
 /**
@@ -45,7 +47,8 @@ async function timedRound(ctx: CaseContext, n: number, messages: number): Promis
   const wallMs = Date.now() - start;
   const served = clients.filter((c) => c.acks === messages).length;
   check(served === n, `every timed client acked ${messages} times`, `${served} of ${n} were`, {});
-  return { wallMs, quickestAckMs };
+  const acksAfterMs = clients.flatMap((c) => c.ackTimes()).map((t) => t - start).sort((a, b) => a - b);
+  return { wallMs, quickestAckMs, acksAfterMs };
 }
 
 /** Lock-step messages each client of concurrency.timing sends. */
@@ -126,6 +129,8 @@ export const heldCrowd: Exercise<HeldCrowd> = {
     // made again with the machine alone, twice if need be (sessions idle while the lock was awaited
     // wake slowly), and the better one is judged: each count is a lower bound.
     if (amongNeighbours.count >= promise && timedReliably(amongNeighbours, d)) return { held, atOnce: amongNeighbours };
+    // Serial service, or none at all, is no effect of load: the machine alone would show the same.
+    if (conclusivelyShort(amongNeighbours, d)) return { held, atOnce: amongNeighbours };
     const atOnce = await ctx.alone(async () => {
       const first = await measureAtOnce(ctx, held.served);
       if (first.count >= promise && timedReliably(first, d)) return first;
@@ -284,7 +289,8 @@ export const concurrencyCases: ConformanceCase[] = [
     id: 'concurrency.timing',
     level: 'MUST',
     // Judged among neighbours: their load only slows a round, so a round faster than the work is a
-    // verdict wherever it was timed, and one slower than the ceiling is timed again alone.
+    // verdict wherever it was timed, and one slower than the ceiling is timed again alone (unless its
+    // acks came one a delay after another: serial service, not load).
     delayOverride: (t, multiplier) => judgingDelay(t.delayMs, multiplier),
     skipReason: (t) => (t.delayMs < JUDGED_DELAY_MS && !t.cmd.includes('{delayMs}') ? notJudged(t) : undefined),
     title: 'L+1 clients (5 for unbounded models) × 3 lock-step messages take the time the declared limit implies: nearer that than serial service, never faster than the work',
@@ -302,7 +308,8 @@ export const concurrencyCases: ConformanceCase[] = [
       const ceiling = expected < serial ? (expected + serial) / 2 : undefined;
       let round = await timedRound(ctx, n, messages);
       const evidence: Record<string, unknown> = { clients: n, messagesEach: messages, expectedMs: expected, serialMs: serial, parallelMs: parallel };
-      if (ceiling !== undefined && round.wallMs > ceiling) {
+      // Acks one a delay after another are serial service, not load: no second look needed.
+      if (ceiling !== undefined && round.wallMs > ceiling && !servedOneByOne(round.acksAfterMs, d)) {
         evidence.amongNeighboursMs = round.wallMs;
         round = await ctx.alone(() => timedRound(ctx, n, messages));
       }

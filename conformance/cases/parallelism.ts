@@ -122,6 +122,23 @@ export function timedReliably(m: AtOnce, delayMs: number): boolean {
   return (m.kitStalledMs ?? 0) < delayMs / 4;
 }
 
+/**
+ * Acks that came one at a time, each most of a delay after the one before: serial service, whatever
+ * the load. Load delays acks or bunches them; it does not space three or more a delay apart.
+ */
+export function servedOneByOne(acksAfterMs: number[], delayMs: number): boolean {
+  const sorted = [...acksAfterMs].sort((a, b) => a - b);
+  return sorted.length >= 3 && sorted.slice(1).every((t, i) => t - sorted[i] >= 0.8 * delayMs);
+}
+
+/**
+ * A measurement that falls short of the promise yet needs no second look with the machine alone: no
+ * ack at all within the answer allowance, or acks one a delay after another (see servedOneByOne).
+ */
+export function conclusivelyShort(m: AtOnce, delayMs: number): boolean {
+  return timedReliably(m, delayMs) && (m.acksAfterMs.length === 0 || servedOneByOne(m.acksAfterMs, delayMs));
+}
+
 /** Evidence of a measurement, for reports. */
 export function atOnceEvidence(m: AtOnce): Record<string, unknown> {
   const shown = m.acksAfterMs.length > 12 ? [...m.acksAfterMs.slice(0, 12), '…'] : m.acksAfterMs;

@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Deadlines, pollUntil, pollWithBackoff } from './deadlines';
 import { pickFreePort } from './free-port';
-import { hasProcfs, ProcessInfo, processTree, readProcess, socketInodes } from './procfs';
+import { hasProcfs, listProcesses, ProcessInfo, processTree, readProcess, socketInodes } from './procfs';
 import { describeLaunch, findServerProcess, listenHolders } from './server-process';
 import { RUN_MARKER_ENV, signalGroupAnd, signalTarget, TARGET_MARKER_ENV, targetMembers } from './reaper';
 import { expandCommand, splitCommand, Target } from './target';
@@ -18,8 +18,15 @@ class PortTakenError extends LaunchError {}
 
 /** What a server prints when `bind()` or `listen()` finds the port taken: Node's code, or strerror(EADDRINUSE). */
 const PORT_TAKEN = /EADDRINUSE|address already in use/i;
-/** While a starting target's sockets stay the same, its listener is looked for this often. */
-const TABLE_REREAD_MS = 100;
+/**
+ * While a starting target's sockets stay the same, its listener is looked for this often: servers
+ * listen in the same breath as they create the socket, so a new socket is what triggers a look.
+ */
+const TABLE_REREAD_MS = 300;
+/** How often a starting target's members outside its tree are looked for (a full scan). */
+const SWEEP_EVERY_MS = 1000;
+/** The longest pause between two readiness looks (they start at 5 ms and grow). */
+const READY_POLL_MAX_MS = 100;
 /** Ports tried for one launch when the kit picks them and each is found taken. */
 export const PORT_ATTEMPTS = 3;
 
@@ -153,6 +160,8 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
   child.on('exit', (code, signal) => (exit = { code, signal }));
   const pid = child.pid ?? -1;
   if (pid > 0) trackSession(pid);
+  // Every member of the target starts after the command did: older processes need no look.
+  const bornSince = (pid > 0 && hasProcfs() ? readProcess(pid)?.startTicks : undefined) ?? 0;
 
   let stopping: Promise<void> | undefined;
   let serverStartTicks: number | undefined;
@@ -176,7 +185,7 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
       for (const root of [pid, ...adopted]) for (const p of processTree(root)) if (p.state !== 'Z') pids.add(p.pid);
       return [...pids];
     },
-    sweepPids: () => (procfs ? targetMembers(pid, TARGET_MARKER_ENV, marker) : []),
+    sweepPids: () => (procfs ? targetMembers(pid, TARGET_MARKER_ENV, marker, listProcesses(), bornSince) : []),
     stop: () => (stopping ??= stopTarget()),
   };
   /** Members found at launch outside the started command's tree: followed from then on by their own trees. */
@@ -188,17 +197,17 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
     // The followed members first (cheap to watch); then one sweep of the machine for anything that
     // left the tree meanwhile (an orphaned worker), signalled until it is gone.
     const followedGone = (): boolean => (procfs ? handle.memberPids().length === 0 : exit !== undefined);
-    const swept = (): boolean => (procfs ? targetMembers(pid, TARGET_MARKER_ENV, marker).length === 0 : exit !== undefined);
+    const swept = (): boolean => (procfs ? handle.sweepPids().length === 0 : exit !== undefined);
     if (!followedGone()) {
       signalGroupAnd(pid, handle.memberPids(), 'SIGTERM');
       if (!(await pollUntil(followedGone, deadlines.slack() * 2, 20))) signalGroupAnd(pid, handle.memberPids(), 'SIGKILL');
     }
     if (!swept()) {
-      signalTarget(pid, TARGET_MARKER_ENV, marker, 'SIGTERM');
+      signalTarget(pid, TARGET_MARKER_ENV, marker, 'SIGTERM', bornSince);
       if (!(await pollUntil(swept, deadlines.slack() * 2, 20))) {
         // SIGKILL repeatedly, re-scanning: children forked meanwhile are caught by the next round
         await pollUntil(() => {
-          signalTarget(pid, TARGET_MARKER_ENV, marker, 'SIGKILL');
+          signalTarget(pid, TARGET_MARKER_ENV, marker, 'SIGKILL', bornSince);
           return swept();
         }, deadlines.slack() * 5, 50);
       }
@@ -210,10 +219,10 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
     live.delete(handle);
   }
 
-  // The tree at every poll; now and then every member, found by session and marker too (a daemon that
-  // double-forked into its own session): that scan reads every process's environment, too dear for
-  // every poll on a busy machine.
-  let polls = 0;
+  // The tree at every poll; once a second every member, found by session and marker too (a daemon that
+  // double-forked into its own session): that scan reads processes' environments, too dear for every
+  // poll on a busy machine.
+  let sweptAt = Date.now();
   // The socket table is read when the tree's sockets change (a new one may be the listener) and at
   // most every TABLE_REREAD_MS otherwise (a socket bound earlier may have begun to listen since).
   let socketsSeen = '';
@@ -227,8 +236,12 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
     tableReadAt = Date.now();
     return listenHolders(pids, port, inodes).port !== undefined;
   };
-  const listening = (): boolean =>
-    procfs && (treeListens() || (++polls % 10 === 0 && listensOn(handle.sweepPids(), port) !== undefined));
+  const sweepListens = (): boolean => {
+    if (Date.now() - sweptAt < SWEEP_EVERY_MS) return false;
+    sweptAt = Date.now();
+    return listensOn(handle.sweepPids(), port) !== undefined;
+  };
+  const listening = (): boolean => procfs && (treeListens() || sweepListens());
   // The command exiting is only fatal when nothing it started lives on (a daemonizing server exits 0).
   const gaveUp = (): boolean => spawnError !== undefined || (exit !== undefined && (exit.code !== 0 || handle.sweepPids().length === 0));
   const readyLineSeen = (): boolean => {
@@ -242,7 +255,7 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
   // Latched: a target seen listening is ready even if it dies before a second look (its cases will tell);
   // looking again could find it gone before its exit is reported, and call that a timeout.
   let seenReady = false;
-  const ok = await pollWithBackoff(() => (seenReady = ready()) || gaveUp(), readyMs);
+  const ok = await pollWithBackoff(() => (seenReady = ready()) || gaveUp(), readyMs, 5, READY_POLL_MAX_MS);
   if (!seenReady) {
     const timedOut = !ok && !gaveUp();
     await handle.stop();

@@ -13,14 +13,18 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-/** Live (non-zombie) processes that belong to a target: its session, its group, or carrying its marker. */
-export function targetMembers(sid: number, markerName: string, markerValue: string, snapshot: ProcessInfo[] = listProcesses()): number[] {
+/**
+ * Live (non-zombie) processes that belong to a target: its session, its group, or carrying its marker.
+ * `bornSince`: the target's start (clock ticks since boot); only processes started since then can
+ * carry its marker, so older ones' environments are not read (most of the machine's).
+ */
+export function targetMembers(sid: number, markerName: string, markerValue: string, snapshot: ProcessInfo[] = listProcesses(), bornSince = 0): number[] {
   const members = new Set<number>();
   for (const p of snapshot) {
     if (p.state === 'Z' || p.pid === process.pid) continue;
     if (p.session === sid || p.pgrp === sid) members.add(p.pid);
   }
-  for (const pid of pidsWithEnv(markerName, markerValue, snapshot)) {
+  for (const pid of pidsWithEnv(markerName, markerValue, snapshot.filter((p) => p.startTicks >= bornSince))) {
     const p = snapshot.find((q) => q.pid === pid);
     if (p && p.state !== 'Z') members.add(pid);
   }
@@ -34,9 +38,9 @@ export function signalGroupAnd(pgid: number, pids: number[], sig: NodeJS.Signals
 }
 
 /** Signals a whole target: its process group, then every member found by session or marker. */
-export function signalTarget(sid: number, markerName: string, markerValue: string, sig: NodeJS.Signals): number[] {
+export function signalTarget(sid: number, markerName: string, markerValue: string, sig: NodeJS.Signals, bornSince = 0): number[] {
   signal(-sid, sig); // first: the scan below takes a while, and a group member forked meanwhile is caught
-  const members = targetMembers(sid, markerName, markerValue);
+  const members = targetMembers(sid, markerName, markerValue, listProcesses(), bornSince);
   for (const pid of members) signal(pid, sig);
   return members;
 }

@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { allCases } from '../../cases';
 import { CaseResult, ConformanceCase } from '../../cases/types';
 import { makeDeadlines, resolveMultiplier } from '../../harness/deadlines';
@@ -46,7 +47,9 @@ async function verdict(m: Mutant): Promise<Verdict> {
   const deadlines = makeDeadlines(DELAY_MS, resolveMultiplier());
   // Cases side by side, each on its own server (a mutant that cannot start makes every case blocked,
   // which its declarations then judge).
+  const started = Date.now();
   const results = await runSuite(target, casesFor(m), { deadlines, jobs: MUTANT_JOBS, probe: false });
+  logTimings(m, Date.now() - started, results);
   const failed = (r: CaseResult | undefined) => r?.outcome === 'fail' || r?.outcome === 'non-strict';
   const allowed = new Set([...m.mustFail, ...(m.mayFail ?? []).map((f) => f.id)]);
   const blocked = new Set(m.blocked ?? []);
@@ -56,6 +59,15 @@ async function verdict(m: Mutant): Promise<Verdict> {
     blockedUnlike: results.filter((r) => (r.outcome === 'blocked') !== blocked.has(r.id)).map((r) => `${r.id}: ${r.outcome} ${r.message ?? ''}`),
     kitErrors: results.filter((r) => r.outcome === 'error').map((r) => `${r.id}: ${r.message}\n${r.stack ?? ''}`),
   };
+}
+
+/** With SM_MUTANT_TIMINGS=<file>, one line per mutant: where its time went (for tuning the tier). */
+function logTimings(m: Mutant, wallMs: number, results: CaseResult[]): void {
+  const file = process.env.SM_MUTANT_TIMINGS;
+  if (!file) return;
+  const sum = (pick: (r: CaseResult) => number | undefined): number => results.reduce((a, r) => a + (pick(r) ?? 0), 0);
+  const slowest = [...results].sort((a, b) => b.durationMs - a.durationMs).slice(0, 3).map((r) => `${r.id} ${r.durationMs}`);
+  appendFileSync(file, `${m.name} wall ${wallMs} cases ${results.length} lockWait ${sum((r) => r.timing?.lockWaitMs)} launch ${sum((r) => r.timing?.launchMs)} run ${sum((r) => r.timing?.runMs)} stop ${sum((r) => r.timing?.stopMs)} | ${slowest.join(', ')}\n`);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { servedAtOnce } from '../../cases/parallelism';
+import { conclusivelyShort, servedAtOnce, servedOneByOne } from '../../cases/parallelism';
 
 // Acks are given as ms after the send at t = 1000; the work delay is 200 ms.
 const d = 200;
@@ -44,5 +44,30 @@ describe('servedAtOnce: how many sessions one moment\'s messages were worked at 
     const m = servedAtOnce(1000, [], 3, d);
     expect(m.count).toBe(0);
     expect(m.summary).toMatch(/no ack for any of the 3/);
+  });
+});
+
+describe('a short measurement that needs no second look with the machine alone', () => {
+  test('acks one a delay after another are serial service', () => {
+    expect(servedOneByOne([201, 402, 603, 804], d)).toBe(true);
+    expect(conclusivelyShort(servedAtOnce(1000, at(201, 402, 603, 804), 4, d), d)).toBe(true);
+  });
+
+  test('acks late but bunched, as load leaves them, are not', () => {
+    expect(servedOneByOne([277, 280, 391, 395, 560], d)).toBe(false);
+    expect(conclusivelyShort(servedAtOnce(1000, at(277, 280, 391, 395, 560), 5, d), d)).toBe(false);
+  });
+
+  test('two acks are too few to call a pattern', () => {
+    expect(servedOneByOne([201, 402], d)).toBe(false);
+  });
+
+  test('no ack at all within the allowance is short whatever the load', () => {
+    expect(conclusivelyShort(servedAtOnce(1000, [], 4, d), d)).toBe(true);
+  });
+
+  test('a kit that stalled while timing leaves nothing conclusive', () => {
+    const stalled = { ...servedAtOnce(1000, at(201, 402, 603), 3, d), kitStalledMs: 80 };
+    expect(conclusivelyShort(stalled, d)).toBe(false);
   });
 });
