@@ -1,9 +1,9 @@
-import { frame, ProtocolClient } from '../harness/client';
+import { frame } from '../harness/client';
 import { pollUntil } from '../harness/deadlines';
 import { MIB, sampleTree } from '../harness/tree-probe';
 import { Target } from '../harness/target';
 import { crowdsAreHeavy } from '../harness/models';
-import { CaseContext, ConformanceCase, check } from './types';
+import { ConformanceCase, check } from './types';
 import { clientEvidence, describeReceived } from './evidence';
 import { expectStillServing } from './close';
 import { floodWithoutReading } from './memory-pressure';
@@ -11,57 +11,36 @@ import { floodWithoutReading } from './memory-pressure';
 const onlyUnbounded = (t: Target): string | undefined =>
   t.limit === 'unbounded' ? undefined : `bounded model (limit ${t.limit}): a client may legitimately wait for a slot`;
 
-interface FloodSeen {
-  other: ProtocolClient;
-  /** the other client's ack came within the allowance during the flood */
-  served: boolean;
-  latency: number;
-  growth: number;
-  written: number;
-}
-
-/**
- * An ordinary client and a flooder, both served once; the flooder floods without reading its acks,
- * then the ordinary client asks again. The flooder is closed before this resolves: a second flood starts clean.
- */
-async function floodBesideAnother(ctx: CaseContext, attempt: string): Promise<FloodSeen> {
-  const other = await ctx.connect(`ordinary client (${attempt})`);
-  await other.send('warm-up');
-  check(await other.waitForAcks(1, ctx.deadlines.ack(1)), 'the ordinary client served before the flood', describeReceived(other));
-  // The flooder's session is set up before the baseline (a process or thread per connection is the
-  // model's price, not a leak).
-  const flooder = await ctx.connect(`flooder (${attempt})`);
-  await flooder.send('about to flood');
-  check(await flooder.waitForAcks(1, ctx.deadlines.ack(1)), 'the flooder served once first', describeReceived(flooder));
-  const baseline = sampleTree(ctx.server).rssBytes;
-  const { written, peak: floodPeak } = await floodWithoutReading(ctx.server, ctx.deadlines, flooder);
-  let peak = Math.max(baseline, floodPeak);
-  const sentAt = Date.now();
-  await other.send('am I still served?');
-  const served = await other.waitForAcks(2, ctx.deadlines.ack(1));
-  const latency = Date.now() - sentAt;
-  peak = Math.max(peak, sampleTree(ctx.server).rssBytes);
-  flooder.close();
-  return { other, served, latency, growth: peak - baseline, written };
-}
-
 /** robustness.*: one bad client cannot hurt the others. */
 export const robustnessCases: ConformanceCase[] = [
   {
     id: 'robustness.slow-reader',
     level: 'SHOULD',
+    exclusive: true,
     needsProcfs: true,
     delayOverride: 0,
     skipReason: onlyUnbounded,
     title: 'a client that floods messages and never reads its acks neither delays others nor grows memory without bound',
     async run(ctx) {
-      // Among other cases first: their load can only delay the other client's ack, so a late ack is
-      // flooded for again with the machine alone, and that one is judged. Memory is the server's own.
-      let seen = await floodBesideAnother(ctx, 'first');
-      if (!seen.served) seen = await ctx.alone(() => floodBesideAnother(ctx, 'alone'));
-      const { other, latency, growth, written } = seen;
+      const other = await ctx.connect('ordinary client');
+      await other.send('warm-up');
+      check(await other.waitForAcks(1, ctx.deadlines.ack(1)), 'the ordinary client served before the flood', describeReceived(other));
+      // The flooder's session is set up before the baseline (a process or thread per connection is
+      // the model's price, not a leak).
+      const flooder = await ctx.connect('flooder');
+      await flooder.send('about to flood');
+      check(await flooder.waitForAcks(1, ctx.deadlines.ack(1)), 'the flooder served once first', describeReceived(flooder));
+      const baseline = sampleTree(ctx.server).rssBytes;
+      const { written, peak: floodPeak } = await floodWithoutReading(ctx.server, ctx.deadlines, flooder);
+      let peak = Math.max(baseline, floodPeak);
+      const sentAt = Date.now();
+      await other.send('am I still served?');
+      const served = await other.waitForAcks(2, ctx.deadlines.ack(1));
+      const latency = Date.now() - sentAt;
+      peak = Math.max(peak, sampleTree(ctx.server).rssBytes);
+      const growth = peak - baseline;
       const evidence = { floodedMiB: (written / MIB).toFixed(1), ackLatencyMs: latency, memoryGrowthMiB: (growth / MIB).toFixed(1) };
-      check(seen.served, `the other client acked within ${ctx.deadlines.ack(1)} ms during the flood`, describeReceived(other), { ...evidence, ...clientEvidence(other) });
+      check(served, `the other client acked within ${ctx.deadlines.ack(1)} ms during the flood`, describeReceived(other), { ...evidence, ...clientEvidence(other) });
       check(growth < 32 * MIB, 'resident memory to grow by less than 32 MiB during the flood', `${(growth / MIB).toFixed(1)} MiB`, evidence);
       return { message: `flooded ${(written / MIB).toFixed(1)} MiB; other client acked after ${latency} ms; memory +${(growth / MIB).toFixed(1)} MiB`, evidence };
     },
