@@ -30,11 +30,11 @@ export function notJudged(target: Target): string {
 
 /** How many of the messages sent at one moment were worked at the same time, from their acks' arrival. */
 export interface AtOnce {
-  /** acks that arrived within `windowMs` of the send: the sessions served at the same time */
+  /** the sessions served at the same time: the larger of the two lower bounds (see servedAtOnce) */
   count: number;
   /** sessions that sent a message */
   of: number;
-  /** how long after the send an ack still counts */
+  /** how long after the send an ack counts as beating a second delay */
   windowMs: number;
   /** ms from the send to each ack that arrived, sorted */
   acksAfterMs: number[];
@@ -54,26 +54,41 @@ function timerSlack(delayMs: number): number {
   return Math.max(5, delayMs / 20);
 }
 
+/** The most of the sorted times that fit in one window of `spanMs`: where it starts, how many. */
+function densest(sorted: number[], spanMs: number): { from: number; count: number } {
+  let best = { from: 0, count: 0 };
+  for (let i = 0, j = 0; j < sorted.length; j++) {
+    while (sorted[j] - sorted[i] > spanMs) i++;
+    if (j - i + 1 > best.count) best = { from: i, count: j - i + 1 };
+  }
+  return best;
+}
+
 /**
- * Judges acks of messages all sent at `sentAt`. A session in work takes a whole delay per message, so
- * no slot can finish two of them before two delays have passed since the send: every ack in by then
- * is a session worked at the same time as the others, however late a busy machine let it out. Serial
- * work (a lock, a blocked event loop) puts the second ack a whole delay after the first. A server that
- * answers sooner than its delay gives no such bound; then only acks within half of its own answer
- * time of the first count.
+ * Judges acks of messages all sent at `sentAt`. A slot works one message for a whole delay, so two
+ * bounds hold however loaded the machine is, and the count is the larger:
+ * - no slot finishes two messages before two delays have passed since the send: every ack in by then
+ *   was worked at the same time as the others, however late the machine let each out;
+ * - no slot finishes two messages within half a delay: acks that close together were worked at the
+ *   same time, even by a server still busy with earlier work when they were sent.
+ * Serial work (a lock, a blocked event loop) puts each ack a whole delay after the one before. A server
+ * that answers sooner than its delay gives neither bound; then half its own answer time stands in.
  */
 export function servedAtOnce(sentAt: number, ackTimes: number[], of: number, delayMs: number): AtOnce {
   const after = ackTimes.map((t) => t - sentAt).sort((a, b) => a - b);
   const slack = timerSlack(delayMs);
   const honoursDelay = after.length > 0 && after[0] >= delayMs - slack;
-  const windowMs = after.length === 0 ? 2 * delayMs : honoursDelay ? 2 * (delayMs - slack) : after[0] * 1.5;
-  const count = after.filter((t) => t < windowMs).length;
+  const windowMs = honoursDelay ? 2 * (delayMs - slack) : 0;
+  const beforeSecond = after.filter((t) => t < windowMs).length;
+  const close = densest(after, honoursDelay || after.length === 0 ? delayMs / 2 : after[0] / 2);
+  const count = Math.max(beforeSecond, close.count);
   const gaps = after.slice(1).map((t, i) => t - after[i]);
   let summary: string;
   if (after.length === 0) summary = `no ack for any of the ${of} messages sent at once (each session's second)`;
   else if (count === 1 && after.length > 1) summary = `served 1 at a time: acks ${median(gaps)} ms apart`;
-  else if (honoursDelay) summary = `${count} served at the same time (acked ${after[0]}..${after[count - 1]} ms after the send, before a second delay could end)`;
-  else summary = `${count} served at the same time (acked ${after[0]}..${after[count - 1]} ms after the send, sooner than the ${delayMs} ms delay)`;
+  else if (beforeSecond >= close.count) summary = `${count} served at the same time (acked ${after[0]}..${after[count - 1]} ms after the send, before a second delay could end)`;
+  else summary = `${count} served at the same time (acks within ${after[close.from + count - 1] - after[close.from]} ms of each other)`;
+  if (after.length > 0 && !honoursDelay) summary += `; acked sooner than the ${delayMs} ms delay`;
   return { count, of, windowMs, acksAfterMs: after, summary };
 }
 

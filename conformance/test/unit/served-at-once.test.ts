@@ -40,6 +40,19 @@ describe('servedAtOnce: how many sessions one moment\'s messages were worked at 
     expect(servedAtOnce(1000, at(50, 52, 55, 60), 4, d).summary).toMatch(/^4 served at the same time .*sooner than the 200 ms delay/);
   });
 
+  test('a serial server still busy with earlier messages counts one, not none', () => {
+    // The first ack of this round comes after 14 earlier messages were worked.
+    const m = servedAtOnce(1000, at(2909, 3109, 3309), 51, d);
+    expect(m.count).toBe(1);
+    expect(m.summary).toBe('served 1 at a time: acks 200 ms apart');
+  });
+
+  test('a pool busy with earlier work still shows its size in acks close together', () => {
+    const m = servedAtOnce(1000, at(1203, 1205, 1209, 1401, 1404, 1410), 6, d);
+    expect(m.count).toBe(3);
+    expect(m.summary).toMatch(/^3 served at the same time \(acks within 6 ms of each other\)/);
+  });
+
   test('no ack at all counts none', () => {
     const m = servedAtOnce(1000, [], 3, d);
     expect(m.count).toBe(0);
