@@ -3,6 +3,8 @@ import { Deadlines, makeDeadlines } from './harness/deadlines';
 import { launchTarget, LaunchedTarget, LaunchError, listensOn } from './harness/launcher';
 import { hasProcfs } from './harness/procfs';
 import { LockHold, withMachineLock } from './harness/machine-lock';
+import { weighSession } from './harness/crowd-weight';
+import { crowdsAreHeavy } from './harness/models';
 import { Target } from './harness/target';
 import { CaseBlocked, CaseContext, CaseFailure, CaseResult, ConformanceCase, Exercise, Level, Outcome, SessionTrace } from './cases/types';
 
@@ -276,15 +278,35 @@ export function jobsFor(target: Target, requested: number): number {
 }
 
 /**
+ * The probe start (see SuiteOptions.probe); for a process per connection, also the weighing of one
+ * session's process (see weighSession), so that crowds of bare fork()s need not take the machine alone.
+ * Weighing is never a verdict: a start or a session that fails it leaves crowds counted heavy.
+ */
+async function probeTarget(declared: Target, options: SuiteOptions): Promise<Target> {
+  const weighing = crowdsAreHeavy(declared) && declared.crowdWeight === undefined;
+  if (options.probe === false && !weighing) return declared;
+  let probe: LaunchedTarget;
+  try {
+    probe = await launchTarget(declared, options.deadlines);
+  } catch (err) {
+    if (options.probe !== false) throw err;
+    return declared; // each case's own start will tell
+  }
+  try {
+    const crowdWeight = weighing ? await weighSession(probe, options.deadlines).catch(() => undefined) : undefined;
+    return crowdWeight ? { ...declared, crowdWeight } : declared;
+  } finally {
+    await probe.stop();
+  }
+}
+
+/**
  * Runs cases against a target, `jobs` at a time, and reports them in case order. Starts the target
  * once first, so a target that cannot start at all is reported as a LaunchError (a target error)
  * instead of a page of failed cases.
  */
-export async function runSuite(target: Target, cases: ConformanceCase[], options: SuiteOptions): Promise<CaseResult[]> {
-  if (options.probe !== false) {
-    const probe = await launchTarget(target, options.deadlines);
-    await probe.stop();
-  }
+export async function runSuite(declared: Target, cases: ConformanceCase[], options: SuiteOptions): Promise<CaseResult[]> {
+  const target = await probeTarget(declared, options);
   const results: (CaseResult | undefined)[] = cases.map(() => undefined);
   const batches = planBatches(cases, target, options.deadlines);
   let started = 0;

@@ -51,11 +51,14 @@ export function hasProcessPool(model: ModelName): boolean {
   return model === 'prefork' || model === 'master-worker';
 }
 
+/** Light: a session's process is a fork() of the server; heavy: a whole interpreter started per session. */
+export type CrowdWeight = 'heavy' | 'light';
+
 /**
- * A crowd of sessions against this target starts a process each (a whole interpreter, for a runtime
- * that forks itself): it loads the machine in bursts, so cases that bring a crowd run with the machine
- * to themselves. A thread per connection costs too little to matter.
+ * A crowd of sessions against this target starts a process each, and each a whole interpreter (unless
+ * weighed light): it loads the machine in bursts, so cases that bring a crowd run with the machine to
+ * themselves. A thread per connection, or a bare fork(), costs too little to matter.
  */
-export function crowdsAreHeavy(target: { model: ModelName }): boolean {
-  return target.model === 'fork-per-connection';
+export function crowdsAreHeavy(target: { model: ModelName; crowdWeight?: CrowdWeight }): boolean {
+  return target.model === 'fork-per-connection' && target.crowdWeight !== 'light';
 }

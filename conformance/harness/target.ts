@@ -1,4 +1,4 @@
-import { isModel, Limit, limitOf, ModelName, MODELS } from './models';
+import { CrowdWeight, isModel, Limit, limitOf, ModelName, MODELS } from './models';
 
 /** What a user declares about the server under test. */
 export interface TargetSpec {
@@ -30,6 +30,11 @@ export interface Target extends Required<Omit<TargetSpec, 'port' | 'cwd' | 'env'
   port?: number;
   cwd?: string;
   env: Record<string, string>;
+  /**
+   * What a session's own process costs, where the model starts one per connection: measured by the
+   * runner before the cases (see weighSession); undefined counts as heavy.
+   */
+  crowdWeight?: CrowdWeight;
 }
 
 export const DEFAULT_DELAY_MS = 2000;
