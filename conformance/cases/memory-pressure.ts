@@ -1,7 +1,7 @@
 import { frame, Ending, ProtocolClient } from '../harness/client';
 import { Deadlines } from '../harness/deadlines';
 import { LaunchedTarget } from '../harness/launcher';
-import { MIB, sampleTree } from '../harness/tree-probe';
+import { MIB, treeRss } from '../harness/tree-probe';
 
 /** The two ways a client can push a server's memory: shared by the cases and the memory stress test. */
 
@@ -32,8 +32,8 @@ export interface StreamResult {
  * 20 ms, and waits for the server to close: a server must bound what it buffers for one message.
  */
 export async function streamWithoutEtx(server: LaunchedTarget, d: Deadlines, client: ProtocolClient, limit = 16 * MIB): Promise<StreamResult> {
-  let peak = sampleTree(server).rssBytes;
-  const sampler = setInterval(() => (peak = Math.max(peak, sampleTree(server).rssBytes)), 20);
+  let peak = treeRss(server);
+  const sampler = setInterval(() => (peak = Math.max(peak, treeRss(server))), 20);
   try {
     const chunk = Buffer.alloc(64 * 1024, 'x');
     const deadline = Date.now() + d.ack(1) + d.slack() * 5;
@@ -43,7 +43,7 @@ export async function streamWithoutEtx(server: LaunchedTarget, d: Deadlines, cli
       sent += chunk.length;
     }
     const ending = await client.waitForClose(d.close());
-    peak = Math.max(peak, sampleTree(server).rssBytes);
+    peak = Math.max(peak, treeRss(server));
     return { sent, peak, ending };
   } finally {
     clearInterval(sampler);
@@ -64,9 +64,9 @@ export interface FloodResult {
  * machine that takes several seconds, and a flood cut short lets a server that blocks look fine.
  */
 export async function floodWithoutReading(server: LaunchedTarget, d: Deadlines, flooder: ProtocolClient): Promise<FloodResult> {
-  let peak = sampleTree(server).rssBytes;
+  let peak = treeRss(server);
   // Sampled on a timer, not once per write: the probe's cost does not grow with the flood's speed.
-  const sampler = setInterval(() => (peak = Math.max(peak, sampleTree(server).rssBytes)), 20);
+  const sampler = setInterval(() => (peak = Math.max(peak, treeRss(server))), 20);
   flooder.stopReading();
   const burst = Buffer.concat(Array.from({ length: 8192 }, () => frame('flood')));
   const until = Date.now() + d.slack() * 10;
@@ -80,5 +80,5 @@ export async function floodWithoutReading(server: LaunchedTarget, d: Deadlines, 
   } finally {
     clearInterval(sampler);
   }
-  return { written, peak: Math.max(peak, sampleTree(server).rssBytes) };
+  return { written, peak: Math.max(peak, treeRss(server)) };
 }

@@ -1,6 +1,6 @@
 import { frame } from '../harness/client';
 import { pollUntil } from '../harness/deadlines';
-import { MIB, sampleTree } from '../harness/tree-probe';
+import { MIB, treeRss } from '../harness/tree-probe';
 import { Target } from '../harness/target';
 import { crowdsAreHeavy } from '../harness/models';
 import { ConformanceCase, check } from './types';
@@ -30,14 +30,14 @@ export const robustnessCases: ConformanceCase[] = [
       const flooder = await ctx.connect('flooder');
       await flooder.send('about to flood');
       check(await flooder.waitForAcks(1, ctx.deadlines.ack(1)), 'the flooder served once first', describeReceived(flooder));
-      const baseline = sampleTree(ctx.server).rssBytes;
+      const baseline = treeRss(ctx.server);
       const { written, peak: floodPeak } = await floodWithoutReading(ctx.server, ctx.deadlines, flooder);
       let peak = Math.max(baseline, floodPeak);
       const sentAt = Date.now();
       await other.send('am I still served?');
       const served = await other.waitForAcks(2, ctx.deadlines.ack(1));
       const latency = Date.now() - sentAt;
-      peak = Math.max(peak, sampleTree(ctx.server).rssBytes);
+      peak = Math.max(peak, treeRss(ctx.server));
       const growth = peak - baseline;
       const evidence = { floodedMiB: (written / MIB).toFixed(1), ackLatencyMs: latency, memoryGrowthMiB: (growth / MIB).toFixed(1) };
       check(served, `the other client acked within ${ctx.deadlines.ack(1)} ms during the flood`, describeReceived(other), { ...evidence, ...clientEvidence(other) });

@@ -80,6 +80,14 @@ export function sampleTree(server: LaunchedTarget): TreeSample {
   };
 }
 
+/**
+ * Resident memory of the server's tree, as sampleTree counts it, without the rest of a sample (socket
+ * tables, descriptors, mappings): cheap enough to sample every few milliseconds during a flood.
+ */
+export function treeRss(server: LaunchedTarget): number {
+  return processTree(server.serverPid).filter((p) => p.state !== 'Z').reduce((n, p) => n + p.rssPages * PAGE_SIZE, 0);
+}
+
 /** "pid(comm) 127.0.0.1:3000<-127.0.0.1:51234 CLOSE_WAIT" for evidence. */
 export function describeSocket(s: HeldSocket): string {
   return `${s.pid}(${s.comm}) ${s.row.localAddress}:${s.row.localPort}<-${s.row.remoteAddress}:${s.row.remotePort} ${s.row.state}`;
