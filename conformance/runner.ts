@@ -1,6 +1,6 @@
 import { ProtocolClient, closeAll } from './harness/client';
 import { Deadlines, makeDeadlines } from './harness/deadlines';
-import { launchTarget, LaunchedTarget, LaunchError, listensOn } from './harness/launcher';
+import { launchTarget, LaunchedTarget, LaunchError, ListenTimeoutError, listensOn } from './harness/launcher';
 import { hasProcfs } from './harness/procfs';
 import { LockHold, withMachineLock } from './harness/machine-lock';
 import { weighSession } from './harness/crowd-weight';
@@ -164,7 +164,12 @@ async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: D
   let server: LaunchedTarget | undefined;
   let launchError: unknown;
   try {
-    server = await launchTarget(target, deadlines);
+    server = await launchTarget(target, deadlines).catch((err: unknown) => {
+      // Starts side by side on a loaded machine can be slow for want of CPU: one that ran out of time
+      // is tried again with the machine alone before its cases are called blocked.
+      if (!(err instanceof ListenTimeoutError)) throw err;
+      return hold.alone(() => launchTarget(target, deadlines));
+    });
     hooks.onLaunch?.(server);
   } catch (err) {
     launchError = err;

@@ -13,6 +13,9 @@ export class LaunchError extends Error {
   override name = 'LaunchError';
 }
 
+/** The target was still running but not listening when its allowance ran out (a slow start, or none). */
+export class ListenTimeoutError extends LaunchError {}
+
 /** The target exited before listening because its port was taken (worth another port, if the kit chose it). */
 class PortTakenError extends LaunchError {}
 
@@ -267,7 +270,7 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
       throw new Failure(`target "${command}" ${how} before listening on port ${port}${err ? `; its stderr ends with:\n${err}` : ''}`);
     }
     const what = procfs ? `listen on ${target.host}:${port}` : `print "listening on ${target.host}:${port}"`;
-    throw new LaunchError(`target "${command}" did not ${what} within ${readyMs} ms`);
+    throw new ListenTimeoutError(`target "${command}" did not ${what} within ${readyMs} ms`);
   }
   (handle as { readyAfterMs: number }).readyAfterMs = Date.now() - startedAt;
   listenedBefore.add(target.cmd);

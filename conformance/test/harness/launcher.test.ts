@@ -10,6 +10,8 @@ import { RUN_MARKER_ENV } from '../../harness/reaper';
 import { resolveTarget } from '../../harness/target';
 import { runMarker } from '../../harness/watchdog';
 import { fixtureCommand } from './launch-fixtures';
+import { ConformanceCase } from '../../cases/types';
+import { runCase } from '../../runner';
 
 const deadlines = makeDeadlines(0, 1);
 const quick = { ...deadlines, ready: () => 1500 };
@@ -161,5 +163,16 @@ describe('launchTarget and the port it picks', () => {
     const fixed = resolveTarget({ name: 'fixed', cmd: fixtureCommand('port-taken', '4321', starts, '99', heldPort), model: 'event-loop', port: 4321, delayMs: 0 });
     await expect(launchTarget(fixed, deadlines)).rejects.toThrow(/exited with code 1 before listening on port 4321[\s\S]*EADDRINUSE/);
     expect(startsOf(starts)).toEqual([4321]);
+  });
+});
+
+describe('a start that runs out of time in a run', () => {
+  test('is tried again with the machine alone, and its case runs on the second start', async () => {
+    const starts = join(scratch, 'second-start');
+    const slow = resolveTarget({ name: 'slow once', cmd: fixtureCommand('listens-on-second-start', '{port}', starts), model: 'event-loop', delayMs: 0 });
+    const listens: ConformanceCase = { id: 'fixture.listens', level: 'MUST', title: 'it listens', run: async (ctx) => ({ message: `port ${ctx.server.port}` }) };
+    const result = await runCase(listens, slow, quick);
+    expect(result.outcome).toBe('pass');
+    expect(startsOf(starts)).toHaveLength(2);
   });
 });
