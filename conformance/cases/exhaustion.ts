@@ -1,8 +1,9 @@
 import { ProtocolClient } from '../harness/client';
-import { pollUntil } from '../harness/deadlines';
+import { pollUntil, waitUntilSettled } from '../harness/deadlines';
 import { setSoftFdLimit } from '../harness/fd-limits';
 import { onPath } from '../harness/listen-backlog';
 import { crowdsAreHeavy } from '../harness/models';
+import { processTree } from '../harness/procfs';
 import { countBy, describeFdCounts, fdsByKind, sampleTree } from '../harness/tree-probe';
 import { CaseBlocked, CaseContext, ConformanceCase, check } from './types';
 import { clientEvidence, describeReceived } from './evidence';
@@ -71,6 +72,10 @@ export const exhaustionCases: ConformanceCase[] = [
       // queue is full: that is the backlog case's business.
       const arrivals = await Promise.all(Array.from({ length: FD_CROWD }, (_, i) => ctx.connect(`crowd ${i + 1}`).catch(() => undefined)));
       const crowd = arrivals.filter((c): c is ProtocolClient => c !== undefined);
+      // A server that starts a process per connection may take the whole crowd (each child holds one
+      // descriptor) and pays for it in forks: the window opens once its process count holds still, so
+      // the model's price is not taken for spinning. A spinning server spins on.
+      await waitUntilSettled(() => processTree(ctx.server.serverPid).length, d.settle(), d.slack() * 3);
       const before = sampleTree(ctx.server);
       // A measurement window, not a wait for a condition: CPU use is only defined over time. It ends
       // early if the server dies.

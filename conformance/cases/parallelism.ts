@@ -101,14 +101,18 @@ export async function measureAtOnce(ctx: CaseContext, sessions: ProtocolClient[]
   const d = ctx.deadlines.delayMs;
   const before = sessions.map((c) => c.acks);
   const stalls = watchStalls();
-  const sentAt = Date.now();
-  await Promise.all(sessions.map((c, i) => c.send(`at once ${i + 1}`)));
-  const arrived = (): number[] => sessions.flatMap((c, i) => c.ackTimes().slice(before[i], before[i] + 1));
-  await pollUntil(() => {
-    const times = arrived();
-    return times.length === sessions.length || (times.length > 0 && Date.now() >= Math.min(...times) + 2.5 * d);
-  }, ctx.deadlines.firstAck(sessions.length));
-  return { ...servedAtOnce(sentAt, arrived(), sessions.length, d), kitStalledMs: stalls.stop() };
+  try {
+    const sentAt = Date.now();
+    await Promise.all(sessions.map((c, i) => c.send(`at once ${i + 1}`)));
+    const arrived = (): number[] => sessions.flatMap((c, i) => c.ackTimes().slice(before[i], before[i] + 1));
+    await pollUntil(() => {
+      const times = arrived();
+      return times.length === sessions.length || (times.length > 0 && Date.now() >= Math.min(...times) + 2.5 * d);
+    }, ctx.deadlines.firstAck(sessions.length));
+    return { ...servedAtOnce(sentAt, arrived(), sessions.length, d), kitStalledMs: stalls.stop() };
+  } finally {
+    stalls.stop(); // a send that threw must not leave the watch ticking (an open handle for ever)
+  }
 }
 
 /** The longest the kit's event loop went without a turn, as seen by a 10 ms timer, until stop(). */

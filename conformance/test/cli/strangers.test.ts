@@ -26,6 +26,12 @@ describe('strangers\' servers, through the CLI', () => {
     expect(run.code).toBe(1);
   });
 
+  test('a fork server with a SIGCHLD reaper: no zombie, no leak, and its forks out of descriptors are not spinning', async () => {
+    const run = await check(python('fork_reaper.py'), 'fork-per-connection', ['resources.zombies', 'resources.children', 'resources.fd-exhaustion', 'concurrency.limit']);
+    for (const id of ['resources.zombies', 'resources.children', 'resources.fd-exhaustion', 'concurrency.limit']) expect(run.stdout).toMatch(new RegExp(`PASS\\s+${id.replace('.', '\\.')}\\s`));
+    expect(run.code).toBe(0);
+  });
+
   test('threads behind one lock serve 1 at a time', async () => {
     const run = await check(python('threads_global_lock.py'), 'thread-per-connection', ['concurrency.limit']);
     expect(run.stdout).toMatch(/FAIL\s+concurrency\.limit[\s\S]*actual:\s+served 1 at a time/);
