@@ -23,8 +23,8 @@ export async function weighSession(server: LaunchedTarget, deadlines: Deadlines)
     await client.send('weighing');
     if (!(await client.waitForAcks(1, deadlines.ack(1)))) return undefined;
     const fresh = server.memberPids().filter((pid) => !before.has(pid)).map((pid) => readProcess(pid));
-    const ticks = fresh.reduce((sum, p) => sum + (p?.cpuTicks ?? 0), 0);
     if (fresh.length === 0) return undefined;
+    const ticks = fresh.reduce((sum, p) => sum + (p?.cpuTicks ?? 0), 0);
     return ticks <= LIGHT_SESSION_TICKS ? 'light' : 'heavy';
   } finally {
     client.close();
