@@ -22,8 +22,9 @@ class PortTakenError extends LaunchError {}
 /** What a server prints when `bind()` or `listen()` finds the port taken: Node's code, or strerror(EADDRINUSE). */
 const PORT_TAKEN = /EADDRINUSE|address already in use/i;
 /**
- * While a starting target's sockets stay the same, its listener is looked for this often: servers
- * listen in the same breath as they create the socket, so a new socket is what triggers a look.
+ * While a starting target's sockets stay the same, its listener is looked for at most this often. A new
+ * socket is not always listened on in the same breath (bind, options, a config read between): right after
+ * a change the table is read at every look, then less often as the sockets stay the same.
  */
 const TABLE_REREAD_MS = 300;
 /** How often a starting target's members outside its tree are looked for (a full scan). */
@@ -226,17 +227,21 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
   // double-forked into its own session): that scan reads processes' environments, too dear for every
   // poll on a busy machine.
   let sweptAt = Date.now();
-  // The socket table is read when the tree's sockets change (a new one may be the listener) and at
-  // most every TABLE_REREAD_MS otherwise (a socket bound earlier may have begun to listen since).
+  // The socket table is read when the tree's sockets change and, while they stay the same, ever less
+  // often (at most every TABLE_REREAD_MS): a socket created a moment ago may begin to listen any moment.
   let socketsSeen = '';
+  let socketsChangedAt = startedAt;
   let tableReadAt = 0;
   const treeListens = (): boolean => {
     const pids = handle.treePids();
     const inodes = new Map(pids.map((p) => [p, socketInodes(p)]));
     const sockets = [...inodes.values()].map((list) => list.join(',')).join(';');
-    if (sockets === socketsSeen && Date.now() - tableReadAt < TABLE_REREAD_MS) return false;
-    socketsSeen = sockets;
-    tableReadAt = Date.now();
+    const now = Date.now();
+    if (sockets !== socketsSeen) {
+      socketsSeen = sockets;
+      socketsChangedAt = now;
+    } else if (now - tableReadAt < Math.min(TABLE_REREAD_MS, (now - socketsChangedAt) / 4)) return false;
+    tableReadAt = now;
     return listenHolders(pids, port, inodes).port !== undefined;
   };
   const sweepListens = (): boolean => {
