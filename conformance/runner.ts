@@ -60,14 +60,25 @@ function launchEvidence(c: ConformanceCase, server: LaunchedTarget): Record<stri
   return c.needsProcfs && server.launchedThrough ? { launchedThrough: server.launchedThrough } : undefined;
 }
 
+/** Cases that may share a server (ConformanceCase.sharesServer) run in chains of at most this many. */
+export const CHAIN_LENGTH = 4;
+
 /**
- * Groups cases into units: a case alone, or every case sharing an exercise (placed where the first of
- * them is). A unit runs on one server.
+ * Groups cases into units that run on one server: a case alone; every case sharing an exercise (placed
+ * where the first of them is); or a chain of up to `chainLength` cases that may share a server, run one
+ * after another. A chain saves the launches that dominate a check of a slow-starting server.
  */
-export function planUnits(cases: ConformanceCase[]): ConformanceCase[][] {
+export function planUnits(cases: ConformanceCase[], chainLength = CHAIN_LENGTH): ConformanceCase[][] {
   const units: ConformanceCase[][] = [];
   const byExercise = new Map<unknown, ConformanceCase[]>();
+  let chain: ConformanceCase[] | undefined;
   for (const c of cases) {
+    // A chain runs at one delay: a case that may ask another runs on its own.
+    if (c.sharesServer && !c.exercise && c.delayOverride === undefined) {
+      if (chain && chain.length < chainLength) chain.push(c);
+      else units.push((chain = [c]));
+      continue;
+    }
     const shared = c.exercise ? byExercise.get(c.exercise) : undefined;
     if (shared) {
       shared.push(c);
@@ -93,7 +104,8 @@ export async function runCase(c: ConformanceCase, declared: Target, declaredDead
  * needs the machine alone in one batch, placed first, then each other unit alone (they run side by side).
  */
 export function planBatches(cases: ConformanceCase[], target: Target, deadlines: Deadlines): PlannedUnit[][] {
-  const plans = planUnits(cases).map((u) => planUnit(u, target, deadlines));
+  // A fixed port runs one case at a time anyway: its chains need no end.
+  const plans = planUnits(cases, target.port !== undefined ? Infinity : CHAIN_LENGTH).map((u) => planUnit(u, target, deadlines));
   const alone = plans.filter((p) => p.exclusive);
   return [...(alone.length > 0 ? [alone] : []), ...plans.filter((p) => !p.exclusive).map((p) => [p])];
 }
@@ -157,24 +169,42 @@ interface Opened {
   client: ProtocolClient;
 }
 
+/** A start of the unit's server: the server, or why it could not be started. */
+interface Start {
+  server?: LaunchedTarget;
+  error?: unknown;
+}
+
+const passed = (r: CaseResult): boolean => r.outcome === 'pass' || r.outcome === 'informational' || r.outcome === 'skip';
+
 async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: Deadlines, hooks: CaseHooks, lockWaitMs: number, hold: LockHold): Promise<CaseResult[]> {
-  const start = Date.now();
-  const exerciseClients: Opened[] = [];
-  const results: CaseResult[] = [];
-  let server: LaunchedTarget | undefined;
-  let launchError: unknown;
-  try {
-    server = await launchTarget(target, deadlines).catch((err: unknown) => {
-      // Starts side by side on a loaded machine can be slow for want of CPU: one that ran out of time
-      // is tried again with the machine alone before its cases are called blocked.
-      if (!(err instanceof ListenTimeoutError)) throw err;
-      return hold.alone(() => launchTarget(target, deadlines));
-    });
-    hooks.onLaunch?.(server);
-  } catch (err) {
-    launchError = err;
-  }
-  const launchMs = Date.now() - start;
+  const launch = async (): Promise<Start> => {
+    try {
+      const server = await launchTarget(target, deadlines).catch((err: unknown) => {
+        // Starts side by side on a loaded machine can be slow for want of CPU: one that ran out of time
+        // is tried again with the machine alone before its cases are called blocked.
+        if (!(err instanceof ListenTimeoutError)) throw err;
+        return hold.alone(() => launchTarget(target, deadlines));
+      });
+      hooks.onLaunch?.(server);
+      return { server };
+    } catch (err) {
+      return { error: err };
+    }
+  };
+  let serverStart = Date.now();
+  let start = await launch();
+  let launchMs = Date.now() - serverStart;
+  let stopMs = 0;
+  /** Stops the server in use and starts a fresh one (a chain's server after a case that did not pass). */
+  const replace = async (): Promise<void> => {
+    const stopping = Date.now();
+    await start.server?.stop();
+    stopMs += Date.now() - stopping;
+    serverStart = Date.now();
+    start = await launch();
+    launchMs += Date.now() - serverStart;
+  };
   const connect = (launched: LaunchedTarget, into: Opened[]) => async (label = `client ${into.length + 1}`): Promise<ProtocolClient> => {
     let client: ProtocolClient;
     try {
@@ -185,24 +215,21 @@ async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: D
     into.push({ label, client });
     return client;
   };
-  const base = server && { target, server, deadlines, now: () => Date.now() - start, alone: hold.alone };
-  const exerciseCtx: CaseContext | undefined = base && {
-    ...base,
-    connect: connect(base.server, exerciseClients),
-    exercised: () => Promise.reject(new Error('an exercise cannot run another')),
-  };
-  // One run of each exercise per server; the case that asks first runs it (and its time is counted there).
+  // One run of each exercise per server; the case that asks first runs it (and its time is counted
+  // there). Units with an exercise never replace their server.
+  const exerciseClients: Opened[] = [];
   const exercises = new Map<Exercise<unknown>, Promise<unknown>>();
-  for (const c of unit) {
+  /** Runs one case on a server, its session times counted from `origin`; closes the case's own clients. */
+  const runOn = async (c: ConformanceCase, on: Start, origin: number): Promise<CaseResult> => {
     const own: Opened[] = [];
-    const caseStart = Date.now();
     let result: CaseResult;
     try {
-      if (!base || !exerciseCtx) throw launchError;
-      const launched = base.server;
+      if (!on.server) throw on.error;
+      const base = { target, server: on.server, deadlines, now: () => Date.now() - origin, alone: hold.alone };
+      const exerciseCtx: CaseContext = { ...base, connect: connect(on.server, exerciseClients), exercised: () => Promise.reject(new Error('an exercise cannot run another')) };
       const ctx: CaseContext = {
         ...base,
-        connect: connect(launched, own),
+        connect: connect(on.server, own),
         exercised: <T>(exercise: Exercise<T>): Promise<T> => {
           let observation = exercises.get(exercise);
           if (!observation) exercises.set(exercise, (observation = exercise.run(exerciseCtx)));
@@ -210,7 +237,7 @@ async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: D
         },
       };
       const report = await c.run(ctx);
-      const launch = launchEvidence(c, launched);
+      const launch = launchEvidence(c, on.server);
       result = {
         id: c.id, level: c.level, title: c.title,
         outcome: c.level === 'INFO' ? 'informational' : 'pass',
@@ -219,21 +246,48 @@ async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: D
         evidence: report?.evidence || launch ? { ...report?.evidence, ...launch } : undefined,
       };
     } catch (err) {
-      result = failedResult(c, err, server);
+      result = failedResult(c, err, on.server);
     }
-    result.sessions = [...exerciseClients, ...own].map(({ label, client }) => traceOf(label, client, start));
-    const ownMs = Date.now() - caseStart;
-    result.durationMs = (results.length === 0 ? launchMs : 0) + ownMs;
-    result.timing = { lockWaitMs: results.length === 0 ? lockWaitMs : 0, launchMs: results.length === 0 ? launchMs : 0, runMs: ownMs, stopMs: 0 };
-    if (unit.length > 1) result.timing.shared = unit.filter((o) => o !== c).map((o) => o.id);
+    result.sessions = [...exerciseClients, ...own].map(({ label, client }) => traceOf(label, client, origin));
     closeAll(own.map((o) => o.client));
+    return result;
+  };
+  const chained = unit.every((c) => c.sharesServer && !c.exercise && c.delayOverride === undefined);
+  const results: CaseResult[] = [];
+  let onServer = 0; // cases already run on the server in use
+  for (const c of unit) {
+    const caseStart = Date.now();
+    const before = launchMs + stopMs; // a start and stop that came before this case (counted on it, not inside it)
+    // A chained case's sessions count from its own start; other cases' from the server's (they share its exercise).
+    let result = await runOn(c, start, chained && onServer > 0 ? caseStart : serverStart);
+    if (chained && !passed(result) && onServer > 0) {
+      // Earlier cases may have left the server unlike a fresh one: only a fresh server's verdict is reported.
+      const first = `${result.outcome}: ${result.message ?? ''}`;
+      await replace();
+      onServer = 0;
+      result = await runOn(c, start, serverStart);
+      result.evidence = { ...result.evidence, onUsedServer: first };
+      result.timing = { lockWaitMs: 0, launchMs: 0, runMs: 0, stopMs: 0, retriedFresh: true };
+    }
+    onServer++;
+    const ownMs = Date.now() - caseStart - (launchMs + stopMs - before);
+    result.durationMs = launchMs + ownMs;
+    result.timing = { ...result.timing, lockWaitMs: results.length === 0 ? lockWaitMs : 0, launchMs, runMs: ownMs, stopMs };
+    if (unit.length > 1) result.timing.shared = unit.filter((o) => o !== c).map((o) => o.id);
     results.push(result);
+    launchMs = 0;
+    stopMs = 0;
+    // The next case of a chain gets a fresh server after one that did not pass.
+    if (chained && !passed(result) && c !== unit[unit.length - 1]) {
+      await replace();
+      onServer = 0;
+    }
   }
   const stopping = Date.now();
   closeAll(exerciseClients.map((o) => o.client));
-  await server?.stop();
+  await start.server?.stop();
   const last = results[results.length - 1];
-  if (last.timing) last.timing.stopMs = Date.now() - stopping;
+  if (last.timing) last.timing.stopMs += stopMs + Date.now() - stopping;
   return results;
 }
 

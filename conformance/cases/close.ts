@@ -37,6 +37,7 @@ export const closeCases: ConformanceCase[] = [
   {
     id: 'close.goodbye.fin',
     level: 'MUST',
+    sharesServer: true,
     title: 'the server answers "goodbye" with FIN: never RST, never silence',
     async run({ connect, deadlines }) {
       const c = await connect();
@@ -47,6 +48,7 @@ export const closeCases: ConformanceCase[] = [
   {
     id: 'close.eof.after-acks',
     level: 'MUST',
+    sharesServer: true,
     title: 'after the client half-closes, the server sends the acks it owes, then FIN',
     async run({ connect, deadlines }) {
       const c = await connect();
@@ -58,6 +60,7 @@ export const closeCases: ConformanceCase[] = [
   {
     id: 'close.eof.idle',
     level: 'MUST',
+    sharesServer: true,
     title: 'a client that connects and half-closes without a message gets FIN',
     async run({ connect, deadlines }) {
       const c = await connect();
@@ -68,6 +71,7 @@ export const closeCases: ConformanceCase[] = [
   {
     id: 'close.eof.full-close',
     level: 'MUST',
+    sharesServer: true,
     needsProcfs: true,
     title: 'a client that closes fully sees the server close too (its socket leaves FIN_WAIT2)',
     async run({ connect, deadlines }) {
@@ -86,6 +90,7 @@ export const closeCases: ConformanceCase[] = [
   {
     id: 'close.rst.server-survives',
     level: 'MUST',
+    sharesServer: true,
     title: 'a client that resets its connection mid-message does not disturb the server',
     async run(ctx) {
       const c = await ctx.connect('resetting client');
@@ -98,6 +103,7 @@ export const closeCases: ConformanceCase[] = [
   {
     id: 'close.connect-close.server-survives',
     level: 'MUST',
+    sharesServer: true,
     title: 'clients that connect and close at once do not disturb the server',
     async run(ctx) {
       for (let i = 0; i < 5; i++) (await ctx.connect(`connect-then-close ${i + 1}`)).close();
@@ -107,6 +113,7 @@ export const closeCases: ConformanceCase[] = [
   {
     id: 'close.leave-before-ack.server-survives',
     level: 'MUST',
+    sharesServer: true,
     title: 'a client that leaves before its acks arrive (the server writes to a reset socket) does not kill the server',
     async run(ctx) {
       const c = await ctx.connect('leaving client');

@@ -258,7 +258,13 @@ export const concurrencyCases: ConformanceCase[] = [
             const c = await ctx.connect(`burst ${i + 1}`);
             if (Date.now() - connectStart >= 900) slowConnects++;
             await c.write(Buffer.from(`burst ${i + 1}\x03goodbye\x03`, 'latin1'));
-            const ending = await c.waitForClose(deadline);
+            let ending = await c.waitForClose(deadline);
+            // A process started per connection (a whole interpreter) can take seconds each to come up
+            // when a hundred start at once on a small machine: a client still waiting in silence on a
+            // live server gets the same time again. A dropped or answered client is judged as it is.
+            if (ending.kind === 'open' && c.received.length === 0 && crowdsAreHeavy(ctx.target) && ctx.server.serverAlive()) {
+              ending = await c.waitForClose(deadline);
+            }
             return c.text === 'ack' && ending.kind === 'fin' ? 'ok' : `${describeReceived(c)}`;
           } catch (err) {
             return `connect failed: ${(err as Error).message}`;
@@ -267,7 +273,8 @@ export const concurrencyCases: ConformanceCase[] = [
       );
       const bad = outcomes.filter((o) => o !== 'ok');
       const syn = slowConnects > 0 ? { slowConnects: `${slowConnects} of ${n} connects took ≥ 1 s (SYN retransmitted: the accept queue was full; is the listen backlog small? see concurrency.backlog)` } : {};
-      check(bad.length === 0, `all ${n} clients acked once and closed with FIN within ${deadline} ms`,
+      const within = crowdsAreHeavy(ctx.target) ? `${deadline} ms (twice that for a client still waiting in silence: a process per connection is slow to start)` : `${deadline} ms`;
+      check(bad.length === 0, `all ${n} clients acked once and closed with FIN within ${within}`,
         `${bad.length} of ${n} were not`, { examples: [...new Set(bad)].slice(0, 5).join(' | '), ...syn });
       return { message: `${n} simultaneous clients served` };
     },

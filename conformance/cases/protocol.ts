@@ -19,6 +19,7 @@ export const protocolCases: ConformanceCase[] = [
   {
     id: 'protocol.ack.single',
     level: 'MUST',
+    sharesServer: true,
     title: 'one message gets exactly the three bytes "ack"',
     async run({ connect, deadlines }) {
       const c = await connect();
@@ -29,6 +30,7 @@ export const protocolCases: ConformanceCase[] = [
   {
     id: 'protocol.ack.lockstep',
     level: 'MUST',
+    sharesServer: true,
     title: 'five messages sent one after another, each after the previous ack, get five acks',
     async run({ connect, deadlines }) {
       const c = await connect();
@@ -66,6 +68,7 @@ export const protocolCases: ConformanceCase[] = [
   {
     id: 'protocol.framing.byte-by-byte',
     level: 'MUST',
+    sharesServer: true,
     title: 'a message split into one write per byte gets one ack',
     async run({ connect, deadlines }) {
       const c = await connect();
@@ -79,6 +82,7 @@ export const protocolCases: ConformanceCase[] = [
   {
     id: 'protocol.framing.packed',
     level: 'MUST',
+    sharesServer: true,
     title: 'three messages in one write get three acks',
     async run({ connect, deadlines }) {
       const c = await connect();
@@ -89,6 +93,7 @@ export const protocolCases: ConformanceCase[] = [
   {
     id: 'protocol.framing.no-ack-before-etx',
     level: 'MUST',
+    sharesServer: true,
     title: 'no ack arrives before the ETX does; the ack follows the ETX',
     async run({ connect, deadlines }) {
       const c = await connect();
@@ -101,6 +106,7 @@ export const protocolCases: ConformanceCase[] = [
   {
     id: 'protocol.message.empty',
     level: 'MUST',
+    sharesServer: true,
     title: 'an empty message (ETX alone) is acked',
     async run({ connect, deadlines }) {
       const c = await connect();
@@ -111,6 +117,7 @@ export const protocolCases: ConformanceCase[] = [
   {
     id: 'protocol.message.1kib',
     level: 'MUST',
+    sharesServer: true,
     title: 'a 1024-byte message is acked',
     async run({ connect, deadlines }) {
       const c = await connect();
@@ -121,6 +128,7 @@ export const protocolCases: ConformanceCase[] = [
   {
     id: 'protocol.goodbye.no-ack',
     level: 'MUST',
+    sharesServer: true,
     title: '"goodbye" gets no ack: the server closes without a byte',
     async run({ connect, deadlines }) {
       const c = await connect();
@@ -134,6 +142,7 @@ export const protocolCases: ConformanceCase[] = [
   {
     id: 'protocol.goodbye.exact-match',
     level: 'MUST',
+    sharesServer: true,
     title: '"goodbyeX", " goodbye", "GOODBYE" and "goodbye " are ordinary messages: acked, connection open',
     async run({ connect, deadlines }) {
       const c = await connect();
@@ -145,6 +154,7 @@ export const protocolCases: ConformanceCase[] = [
   {
     id: 'protocol.goodbye.after-message',
     level: 'MUST',
+    sharesServer: true,
     title: '"msg␃goodbye␃" in one write: one ack for msg, then the close',
     async run({ connect, deadlines }) {
       const c = await connect();

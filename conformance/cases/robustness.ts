@@ -64,6 +64,7 @@ export const robustnessCases: ConformanceCase[] = [
   {
     id: 'robustness.non-ascii',
     level: 'MUST',
+    sharesServer: true,
     title: 'bytes ≥ 0x80 get an ack or a close, and the server keeps serving',
     async run(ctx) {
       const c = await ctx.connect('non-ASCII client');

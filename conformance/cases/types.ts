@@ -61,6 +61,8 @@ export interface CaseTiming {
   stopMs: number;
   /** ids of the other cases that ran on the same server */
   shared?: string[];
+  /** the case did not pass on a server earlier cases had used; this result is from a fresh one */
+  retriedFresh?: boolean;
 }
 
 /** What a case sees: the target, its freshly started server, deadlines, and a tracked client factory. */
@@ -127,6 +129,12 @@ export interface ConformanceCase {
    * (each is still its own case with its own outcome); they declare the same delayOverride.
    */
   exercise?: Exercise<unknown>;
+  /**
+   * The case leaves a correct server as it found it (each of its sessions served to the end and closed)
+   * and measures nothing of a fresh one, so it may run on a server that earlier cases used. A verdict
+   * other than a pass there is not trusted: the case runs again on a fresh server, and that is reported.
+   */
+  sharesServer?: boolean;
   run(ctx: CaseContext): Promise<CaseReport | void>;
 }
 

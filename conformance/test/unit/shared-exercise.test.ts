@@ -1,9 +1,9 @@
-import { CaseFailure, ConformanceCase, Exercise } from '../../cases/types';
+import { CaseFailure, ConformanceCase, Exercise, check } from '../../cases/types';
 import { makeDeadlines } from '../../harness/deadlines';
 import { stopAllTargets } from '../../harness/launcher';
 import { resolveTarget } from '../../harness/target';
 import { referenceTarget } from '../../reference';
-import { planBatches, planUnits, runSuite } from '../../runner';
+import { CHAIN_LENGTH, planBatches, planUnits, runSuite } from '../../runner';
 import { formatTimings, summarizeTimings } from '../../reports/timings';
 
 afterAll(() => stopAllTargets());
@@ -24,7 +24,7 @@ function sharing(exercise: Exercise<number>, seen: Map<string, number>): Conform
   }));
 }
 
-describe('cases sharing an exercise', () => {
+describe('cases sharing a server', () => {
   test('run on one server with one run of the exercise, each with its own outcome; others get their own server', async () => {
     let runs = 0;
     const exercise: Exercise<number> = { id: 'count', async run(ctx) {
@@ -59,6 +59,53 @@ describe('cases sharing an exercise', () => {
     const mk = (id: string, exclusive: boolean): ConformanceCase => ({ id, level: 'MUST', title: id, exclusive, async run() { /* not run */ } });
     const batches = planBatches([mk('s.1', false), mk('x.1', true), mk('s.2', false), mk('x.2', true)], target, deadlines);
     expect(batches.map((b) => b.map((plan) => plan.unit.map((c) => c.id)))).toEqual([[['x.1'], ['x.2']], [['s.1']], [['s.2']]]);
+  });
+
+  test('cases that may share a server form chains of at most CHAIN_LENGTH, apart from the others', () => {
+    const mk = (id: string, sharesServer: boolean): ConformanceCase => ({ id, level: 'MUST', title: id, sharesServer, async run() { /* not run */ } });
+    const cases = [mk('s.1', true), mk('s.2', true), mk('x.1', false), mk('s.3', true), mk('s.4', true), mk('s.5', true)];
+    expect(CHAIN_LENGTH).toBe(4);
+    expect(planUnits(cases).map((u) => u.map((c) => c.id))).toEqual([['s.1', 's.2', 's.3', 's.4'], ['x.1'], ['s.5']]);
+    // a fixed port runs one case at a time: one chain
+    const fixed = planBatches(cases, { ...target, port: 3000 }, deadlines);
+    expect(fixed.map((b) => b.map((plan) => plan.unit.map((c) => c.id)))).toEqual([[['s.1', 's.2', 's.3', 's.4', 's.5']], [['x.1']]]);
+  });
+
+  test('a chained case that does not pass on a used server is judged again on a fresh one; the next case gets a fresh server', async () => {
+    const servers = new Map<string, number[]>();
+    const used = new Set<number>();
+    const chained = (id: string, fails: (pid: number) => boolean): ConformanceCase => ({
+      id, level: 'MUST', title: id, sharesServer: true,
+      async run(ctx) {
+        const pid = ctx.server.serverPid;
+        servers.set(id, [...(servers.get(id) ?? []), pid]);
+        const c = await ctx.connect(`${id} session`);
+        await c.send('hello');
+        check(await c.waitForAcks(1, ctx.deadlines.ack(1)), 'an ack', 'none');
+        const failing = fails(pid);
+        used.add(pid);
+        if (failing) throw new CaseFailure(`${id} to pass`, `${id} failed on server ${pid}`);
+      },
+    });
+    const cases = [
+      chained('chain.a', () => false),
+      chained('chain.b', (pid) => used.has(pid)), // fails only where an earlier case ran
+      chained('chain.c', () => true), // a real failure: fails fresh too
+      chained('chain.d', () => false),
+    ];
+    const results = await runSuite(target, cases, { deadlines, probe: false });
+    expect(results.map((r) => [r.id, r.outcome])).toEqual([['chain.a', 'pass'], ['chain.b', 'pass'], ['chain.c', 'fail'], ['chain.d', 'pass']]);
+    const [[a], [b1, b2], [c1, c2], [d]] = ['chain.a', 'chain.b', 'chain.c', 'chain.d'].map((id) => servers.get(id) as number[]);
+    expect(b1).toBe(a); // b first ran where a had run...
+    expect(b2).not.toBe(a); // ...and its reported verdict is from a fresh server
+    expect(c1).toBe(b2); // c ran on b's server, which had passed
+    expect(c2).not.toBe(c1); // judged again fresh, failed again: a real failure
+    expect(d).not.toBe(c2); // a server that failed a case serves no more cases
+    expect(results[1]).toMatchObject({ evidence: { onUsedServer: expect.stringMatching(/^fail: /) }, timing: { retriedFresh: true } });
+    expect(results[2].timing?.retriedFresh).toBe(true);
+    expect(results[0].timing?.retriedFresh).toBeUndefined();
+    // each case shows its own sessions only: the reported run's
+    expect(results.map((r) => r.sessions?.map((s) => s.label))).toEqual([['chain.a session'], ['chain.b session'], ['chain.c session'], ['chain.d session']]);
   });
 
   test('--timings adds up what the cases report', () => {
