@@ -15,7 +15,7 @@ Models: ${REFERENCE_MODELS.join(' | ')}
   --delay-ms <ms>            work delay per message (default 2000)
   --workers <n>              pool size for prefork and thread-pool (default 5)
   --max-message-bytes <n>    close a connection that buffers more without ETX (default 65536)
-  --grace-ms <ms>            how long SIGTERM waits for sessions to finish (default 5000)
+  --grace-ms <ms>            how long SIGTERM waits for sessions to finish (default 4 work delays, at least 5000)
   -h, --help                 this help
 
 Then talk to it: server-models client --port 3000 --clients 5 --messages 3`;

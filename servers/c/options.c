@@ -51,7 +51,7 @@ static void usage(int default_workers)
            "  --delay-ms N              work time per message in ms (default 2000)\n"
            "  --workers N               %s\n"
            "  --max-message-bytes N     longest message without ETX (default 65536)\n"
-           "  --grace-ms N              SIGTERM drain grace in ms (default 5000)\n"
+           "  --grace-ms N              SIGTERM drain grace in ms (default 4 work delays, at least 5000)\n"
            "  --help                    show this help\n",
            prog, workers);
 }
@@ -86,7 +86,7 @@ void parse_options(int argc, char **argv, struct options *o, int default_workers
         .delay_ms = 2000,
         .workers = default_workers > 0 ? default_workers : 1,
         .max_message_bytes = 65536,
-        .grace_ms = 5000,
+        .grace_ms = -1, /* not given: set after parsing, from the delay */
     };
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -137,4 +137,8 @@ void parse_options(int argc, char **argv, struct options *o, int default_workers
             o->grace_ms = parse_number(name, value, 0, 86400000);
         }
     }
+    /* A drain finishes the work a session has queued (a few messages, worked one after another):
+     * 4 work delays, never under 5 s. */
+    if (o->grace_ms < 0)
+        o->grace_ms = o->delay_ms * 4 > 5000 ? o->delay_ms * 4 : 5000;
 }

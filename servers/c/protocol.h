@@ -32,7 +32,7 @@ struct options {
     long delay_ms;            /* --delay-ms, default 2000: work time per message */
     int workers;              /* --workers: pool size (pool models only) */
     size_t max_message_bytes; /* --max-message-bytes, default 65536 */
-    long grace_ms;            /* --grace-ms, default 5000: SIGTERM drain time */
+    long grace_ms;            /* --grace-ms, default 4 delays (at least 5000): SIGTERM drain time */
 };
 
 /* Parses argv; prints usage and exits 0 on --help, one line on stderr and exit 2

@@ -43,7 +43,7 @@ export function usage(defaults: ModelDefaults): string {
       ? '  --workers N               accepted for uniformity, ignored by this model'
       : `  --workers N               number of workers (default ${defaults.workers})`,
     '  --max-message-bytes N     close a stream that buffers more without ETX (default 65536)',
-    '  --grace-ms N              SIGTERM drain grace period in ms (default 5000)',
+    '  --grace-ms N              SIGTERM drain grace period in ms (default 4 work delays, at least 5000)',
     '  --help                    show this help',
   ].join('\n');
 }
@@ -65,7 +65,7 @@ export function parseOptions(argv: readonly string[], defaults: ModelDefaults): 
     delayMs: 2000,
     workers: defaults.workers ?? 1,
     maxMessageBytes: 65536,
-    graceMs: 5000,
+    graceMs: -1, // not given: see defaultGraceMs
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -88,7 +88,16 @@ export function parseOptions(argv: readonly string[], defaults: ModelDefaults): 
       options[spec.key] = parseInteger(flag, value, spec);
     }
   }
+  if (options.graceMs < 0) options.graceMs = defaultGraceMs(options.delayMs);
   return options;
+}
+
+/**
+ * The SIGTERM drain grace when none is given: long enough to finish the work a session has queued
+ * (a few messages, worked one after another), so 4 work delays, and never under 5 s.
+ */
+export function defaultGraceMs(delayMs: number): number {
+  return Math.max(5000, 4 * delayMs);
 }
 
 /** parseOptions for a process entry point: prints help or the error line and exits as documented. */
