@@ -63,6 +63,9 @@ function launchEvidence(c: ConformanceCase, server: LaunchedTarget): Record<stri
 /** Cases that may share a server (ConformanceCase.sharesServer) run in chains of at most this many. */
 export const CHAIN_LENGTH = 4;
 
+/** The case may run in a chain: it shares a server, and no exercise; a chain runs at one delay. */
+const chainable = (c: ConformanceCase): boolean => c.sharesServer === true && !c.exercise && c.delayOverride === undefined;
+
 /**
  * Groups cases into units that run on one server: a case alone; every case sharing an exercise (placed
  * where the first of them is); or a chain of up to `chainLength` cases that may share a server, run one
@@ -73,8 +76,7 @@ export function planUnits(cases: ConformanceCase[], chainLength = CHAIN_LENGTH):
   const byExercise = new Map<unknown, ConformanceCase[]>();
   let chain: ConformanceCase[] | undefined;
   for (const c of cases) {
-    // A chain runs at one delay: a case that may ask another runs on its own.
-    if (c.sharesServer && !c.exercise && c.delayOverride === undefined) {
+    if (chainable(c)) {
       if (chain && chain.length < chainLength) chain.push(c);
       else units.push((chain = [c]));
       continue;
@@ -252,7 +254,7 @@ async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: D
     closeAll(own.map((o) => o.client));
     return result;
   };
-  const chained = unit.every((c) => c.sharesServer && !c.exercise && c.delayOverride === undefined);
+  const chained = unit.every(chainable);
   const results: CaseResult[] = [];
   let onServer = 0; // cases already run on the server in use
   for (const c of unit) {
