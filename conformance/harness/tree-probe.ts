@@ -39,6 +39,16 @@ export interface TreeSample {
 const PAGE_SIZE = 4096;
 
 /**
+ * One process's thread-stack mappings beyond its live threads' own (the main thread's stack is not such
+ * a mapping). Never below 0: a process that exits between the tree's snapshot and the read of its maps
+ * shows no mapping yet still counts its threads, and must not offset the strays of the others (a
+ * fork-per-connection child ending mid-sample made a baseline -12, and 0 strays later read as 12 new).
+ */
+export function strayStacksOf(stackMappings: number, threads: number): number {
+  return Math.max(0, stackMappings - (threads - 1));
+}
+
+/**
  * Samples every live process of the server's tree (the server process and its descendants; launchers
  * above it are not the server's) and the zombies they have not reaped.
  */
@@ -74,7 +84,7 @@ export function sampleTree(server: LaunchedTarget): TreeSample {
     threads: processes.reduce((n, p) => n + p.threads, 0),
     rssBytes: processes.reduce((n, p) => n + p.rssPages * PAGE_SIZE, 0),
     vsizeBytes: processes.reduce((n, p) => n + p.vsizeBytes, 0),
-    strayStacks: processes.reduce((n, p) => n + threadStackMappings(p.pid) - (p.threads - 1), 0),
+    strayStacks: processes.reduce((n, p) => n + strayStacksOf(threadStackMappings(p.pid), p.threads), 0),
     cpuTicks: processes.reduce((n, p) => n + p.cpuTicks, 0),
     zombies: tree.filter((p) => p.state === 'Z' && members.has(p.ppid)),
   };
