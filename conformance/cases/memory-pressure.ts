@@ -1,5 +1,6 @@
 import { frame, Ending, ProtocolClient } from '../harness/client';
-import { Deadlines } from '../harness/deadlines';
+import { Deadlines, pollUntil } from '../harness/deadlines';
+import { serverProgress, ServerProgress } from '../harness/server-progress';
 import { LaunchedTarget } from '../harness/launcher';
 import { MIB, treeRss } from '../harness/tree-probe';
 
@@ -51,19 +52,34 @@ export async function streamWithoutEtx(server: LaunchedTarget, d: Deadlines, cli
 }
 
 export interface FloodResult {
-  /** bytes the server took before its backpressure stopped us (or the time was up) */
+  /** bytes the server took before it stopped reading the flooder (or the time was up) */
   written: number;
   peak: number;
+  /**
+   * How the flood ended: `held` the server stopped reading the flooder and kept not reading it (its
+   * backpressure, or its blocking), `time` ten slack periods passed, `closed` the connection ended.
+   */
+  ended: 'held' | 'time' | 'closed';
 }
 
+/** How often the server's end is looked at while a write is pending. */
+const HOLD_LOOK_MS = 50;
+
 /**
- * Stops reading on `flooder` and writes messages (8192 per write) until the server stops taking them
- * (its backpressure: a write not flushed within a slack period) or ten slack periods pass; returns the
- * bytes written and the RSS peak. The time is generous because the flood must fill the kernel's socket
- * buffers (several MiB each way) before a server's backpressure, or its blocking, shows: on a loaded
- * machine that takes several seconds, and a flood cut short lets a server that blocks look fine.
+ * Stops reading on `flooder` and writes messages (8192 per write) until the server stops reading them
+ * for good or ten slack periods pass; returns the bytes written, the RSS peak and how it ended.
+ *
+ * A write that is not flushed does not end the flood by itself: the flood outruns any server, and its
+ * writes stall again and again while the server works through what it took (stalls of 0.6-2.9 s were
+ * measured before a server's buffers filled). The server holds the flooder when, for a settle period,
+ * bytes wait unread at its end and it reads and writes none on that connection. `whileHeld` (the case's
+ * probe of another client) then runs; if the server still has not touched the flooder's connection
+ * after it, the hold is its backpressure (or its blocking) and the flood ends; otherwise it goes on.
+ * Where the socket table cannot be read, a write not flushed within a slack period ends the flood.
  */
-export async function floodWithoutReading(server: LaunchedTarget, d: Deadlines, flooder: ProtocolClient): Promise<FloodResult> {
+export async function floodWithoutReading(
+  server: LaunchedTarget, d: Deadlines, flooder: ProtocolClient, whileHeld: () => Promise<void> = async () => undefined,
+): Promise<FloodResult> {
   let peak = treeRss(server);
   // Sampled on a timer, not once per write: the probe's cost does not grow with the flood's speed.
   const sampler = setInterval(() => (peak = Math.max(peak, treeRss(server))), 20);
@@ -71,14 +87,49 @@ export async function floodWithoutReading(server: LaunchedTarget, d: Deadlines, 
   const burst = Buffer.concat(Array.from({ length: 8192 }, () => frame('flood')));
   const until = Date.now() + d.slack() * 10;
   let written = 0;
+  let ended: FloodResult['ended'] = 'time';
+  const same = (a: ServerProgress | undefined, b: ServerProgress): boolean => a !== undefined && a.read === b.read && a.wrote === b.wrote;
   try {
-    while (Date.now() < until && flooder.ending === undefined) {
-      const flushed = await writeWithin(flooder, burst, d.slack());
-      if (!flushed) break;
+    flood: while (Date.now() < until) {
+      if (flooder.ending !== undefined || flooder.socket.destroyed) {
+        ended = 'closed';
+        break;
+      }
+      let state = 'pending' as 'pending' | 'flushed' | 'failed';
+      void flooder.write(burst).then(() => (state = 'flushed'), () => (state = 'failed'));
+      const pendingSince = Date.now();
+      let still: { progress: ServerProgress; since: number } | undefined;
+      for (;;) {
+        await pollUntil(() => state !== 'pending', Math.min(HOLD_LOOK_MS, Math.max(0, until - Date.now())));
+        if (state === 'flushed') break;
+        if (state === 'failed') {
+          ended = 'closed';
+          break flood;
+        }
+        if (Date.now() >= until) break flood;
+        const progress = serverProgress(flooder);
+        if (progress === undefined) {
+          // no count to go by (no socket table, another network namespace): a stall of a slack ends it
+          if (Date.now() - (still?.since ?? pendingSince) < d.slack()) continue;
+          ended = 'held';
+          break flood;
+        }
+        if (still === undefined || progress.unread === 0 || !same(progress, still.progress)) {
+          still = { progress, since: Date.now() };
+          continue;
+        }
+        if (Date.now() - still.since < d.settle()) continue;
+        await whileHeld();
+        if (state === 'pending' && same(serverProgress(flooder), progress)) {
+          ended = 'held';
+          break flood;
+        }
+        still = undefined;
+      }
       written += burst.length;
     }
   } finally {
     clearInterval(sampler);
   }
-  return { written, peak: Math.max(peak, treeRss(server)) };
+  return { written, peak: Math.max(peak, treeRss(server)), ended };
 }

@@ -154,6 +154,17 @@ export class ProtocolClient {
     return this.ending ?? { kind: 'open', at: Date.now() - this.connectedAt, via: 'end' };
   }
 
+  /**
+   * Bytes handed to the kernel so far, or undefined where Node does not say. Exact while at most one
+   * write is outstanding: Node counts a write in bytesWritten when it is made, and its handle's
+   * writeQueueSize holds the part the kernel has not taken yet.
+   */
+  sentToKernel(): number | undefined {
+    // The stream handle is not in Node's typings; its writeQueueSize has been there since Node 8.
+    const queued = (this.socket as unknown as { _handle?: { writeQueueSize?: unknown } })._handle?.writeQueueSize;
+    return typeof queued === 'number' ? this.socket.bytesWritten - queued : undefined;
+  }
+
   /** Stops reading: what the server sends piles up in the kernel buffers (a slow reader). */
   stopReading(): void {
     this.socket.pause();

@@ -31,6 +31,10 @@ export interface TcpRow {
   remoteAddress: string;
   remotePort: number;
   state: string;
+  /** bytes written and not yet acknowledged by the peer (for LISTEN: 0) */
+  txQueue: number;
+  /** bytes received and not yet read by the owner (for LISTEN: the accept queue's length) */
+  rxQueue: number;
   inode: number;
 }
 
@@ -203,10 +207,11 @@ export function parseTcpTable(text: string): TcpRow[] {
     if (f.length < 10) continue;
     const [la, lp] = f[1].split(':');
     const [ra, rp] = f[2].split(':');
+    const [tx, rx] = f[4].split(':');
     rows.push({
       localAddress: decodeAddress(la), localPort: parseInt(lp, 16),
       remoteAddress: decodeAddress(ra), remotePort: parseInt(rp, 16),
-      state: TCP_STATES[f[3]] ?? f[3], inode: Number(f[9]),
+      state: TCP_STATES[f[3]] ?? f[3], txQueue: parseInt(tx, 16), rxQueue: parseInt(rx, 16), inode: Number(f[9]),
     });
   }
   return rows;

@@ -27,6 +27,14 @@ describe('strangers\' servers, through the CLI', () => {
     expect(run.code).toBe(1);
   });
 
+  test('a selectors loop that writes acks with a blocking sendall() stalls for everyone once a client stops reading, and spins when out of descriptors', async () => {
+    const run = await check(python('selectors_blocking_send.py'), 'event-loop', ['robustness.slow-reader', 'resources.fd-exhaustion', 'concurrency.limit']);
+    expect(run.stdout).toMatch(/WARN\s+robustness\.slow-reader[\s\S]*expected: the other client acked within \d+ ms while the server held the flooder/);
+    expect(run.stdout).toMatch(/FAIL\s+resources\.fd-exhaustion[\s\S]*the server spins/);
+    expect(run.stdout).toMatch(/PASS\s+concurrency\.limit\s/);
+    expect(run.code).toBe(1);
+  });
+
   test('a fork server with a SIGCHLD reaper: no zombie, no leak, and its forks out of descriptors are not spinning', async () => {
     const run = await check(python('fork_reaper.py'), 'fork-per-connection', ['resources.zombies', 'resources.children', 'resources.fd-exhaustion', 'concurrency.limit']);
     for (const id of ['resources.zombies', 'resources.children', 'resources.fd-exhaustion', 'concurrency.limit']) expect(run.stdout).toMatch(new RegExp(`PASS\\s+${id.replace('.', '\\.')}\\s`));

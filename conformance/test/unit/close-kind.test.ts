@@ -68,7 +68,7 @@ describe('classifyClose through ProtocolClient', () => {
 });
 
 describe('classifyCloseRereading: a row missing from one read of /proc/net/tcp', () => {
-  const row = (state: string): TcpRow => ({ localAddress: '127.0.0.1', localPort: 40000, remoteAddress: '127.0.0.1', remotePort: 7000, state, inode: 0 });
+  const row = (state: string): TcpRow => ({ localAddress: '127.0.0.1', localPort: 40000, remoteAddress: '127.0.0.1', remotePort: 7000, state, txQueue: 0, rxQueue: 0, inode: 0 });
   const reader = (reads: TcpRow[][]) => {
     let n = 0;
     const read = jest.fn(() => reads[Math.min(n++, reads.length - 1)]);

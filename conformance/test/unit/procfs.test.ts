@@ -20,11 +20,11 @@ describe('parseTcpTable', () => {
     const v4 = [
       '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
       '   0: 0100007F:0BB8 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 11111 1 0000000000000000 100 0 0 10 0',
-      '   1: 0100007F:0BB8 0100007F:D431 08 00000000:00000000 00:00000000 00000000     0        0 22222 1 0000000000000000 20 4 30 10 -1',
+      '   1: 0100007F:0BB8 0100007F:D431 08 00000A00:0001F000 00:00000000 00000000     0        0 22222 1 0000000000000000 20 4 30 10 -1',
     ].join('\n');
     const rows = parseTcpTable(v4);
-    expect(rows[0]).toEqual({ localAddress: '127.0.0.1', localPort: 3000, remoteAddress: '0.0.0.0', remotePort: 0, state: 'LISTEN', inode: 11111 });
-    expect(rows[1]).toMatchObject({ remotePort: 0xd431, state: 'CLOSE_WAIT', inode: 22222 });
+    expect(rows[0]).toEqual({ localAddress: '127.0.0.1', localPort: 3000, remoteAddress: '0.0.0.0', remotePort: 0, state: 'LISTEN', txQueue: 0, rxQueue: 0, inode: 11111 });
+    expect(rows[1]).toMatchObject({ remotePort: 0xd431, state: 'CLOSE_WAIT', txQueue: 0xa00, rxQueue: 0x1f000, inode: 22222 });
     const v6 = [
       '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
       '   0: 00000000000000000000000001000000:0BB8 0000000000000000FFFF00000100007F:9C40 01 00000000:00000000 00:00000000 00000000     0        0 33333 1 0000000000000000 20 4 30 10 -1',

@@ -1,0 +1,32 @@
+import { ProtocolClient } from './client';
+import { readTcpTable, TcpRow } from './procfs';
+
+/** What the server's process has done with one client's connection, in bytes. */
+export interface ServerProgress {
+  /** bytes the server has read from the connection */
+  read: number;
+  /** bytes the server has written to it */
+  wrote: number;
+  /** bytes waiting in the server's receive queue */
+  unread: number;
+}
+
+/**
+ * Counts the bytes a server has read from and written to `client`'s loopback connection, from the
+ * client's own counts and both ends' rows in the socket table. Queue lengths alone cannot tell: a full
+ * receive queue refills from the sender's the moment the server reads. Undefined when a row or Node's
+ * count is missing (no /proc, another network namespace, a row skipped by a paged read).
+ */
+export function serverProgress(client: ProtocolClient, rows: TcpRow[] = readTcpTable('self')): ServerProgress | undefined {
+  const sent = client.sentToKernel();
+  const ours = rows.find((r) => r.localPort === client.localPort && r.remotePort === client.remotePort);
+  const theirs = rows.find((r) => r.localPort === client.remotePort && r.remotePort === client.localPort);
+  if (sent === undefined || ours === undefined || theirs === undefined) return undefined;
+  return {
+    // sent by us = still in our send queue + in the server's receive queue + read by the server
+    read: sent - ours.txQueue - theirs.rxQueue,
+    // written by the server = still in its send queue + in our receive queue + taken by Node
+    wrote: theirs.txQueue + ours.rxQueue + client.socket.readableLength + client.received.length,
+    unread: theirs.rxQueue,
+  };
+}
