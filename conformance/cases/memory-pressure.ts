@@ -57,9 +57,11 @@ export interface FloodResult {
   peak: number;
   /**
    * How the flood ended: `held` the server stopped reading the flooder and kept not reading it (its
-   * backpressure, or its blocking), `time` ten slack periods passed, `closed` the connection ended.
+   * backpressure, or its blocking), `time` the time was up, `closed` the connection ended.
    */
   ended: 'held' | 'time' | 'closed';
+  /** how long the flood lasted */
+  ms: number;
 }
 
 /** How often the server's end is looked at while a write is pending. */
@@ -67,7 +69,10 @@ const HOLD_LOOK_MS = 50;
 
 /**
  * Stops reading on `flooder` and writes messages (8192 per write) until the server stops reading them
- * for good or ten slack periods pass; returns the bytes written, the RSS peak and how it ended.
+ * for good, or ten slack periods pass (thirty while the acks the server has not got out still grow: a
+ * slow server on its way to filling its send buffer); returns the bytes written, the RSS peak and how
+ * it ended. A server's send buffer grows to several MiB of acks, a million messages or more: a
+ * server that blocks when it is full is seen only once it is.
  *
  * A write that is not flushed does not end the flood by itself: the flood outruns any server, and its
  * writes stall again and again while the server works through what it took (stalls of 0.6-2.9 s were
@@ -85,12 +90,29 @@ export async function floodWithoutReading(
   const sampler = setInterval(() => (peak = Math.max(peak, treeRss(server))), 20);
   flooder.stopReading();
   const burst = Buffer.concat(Array.from({ length: 8192 }, () => frame('flood')));
-  const until = Date.now() + d.slack() * 10;
+  const started = Date.now();
+  let unsentHigh = 0;
+  let growingAt = started;
+  let lookedAt = 0;
+  const look = (): ServerProgress | undefined => {
+    lookedAt = Date.now();
+    const progress = serverProgress(flooder);
+    if (progress !== undefined && progress.unsent > unsentHigh) {
+      unsentHigh = progress.unsent;
+      growingAt = lookedAt;
+    }
+    return progress;
+  };
+  const timeUp = (): boolean => {
+    const spent = Date.now() - started;
+    return spent >= d.slack() * 30 || (spent >= d.slack() * 10 && Date.now() - growingAt > d.slack());
+  };
   let written = 0;
   let ended: FloodResult['ended'] = 'time';
   const same = (a: ServerProgress | undefined, b: ServerProgress): boolean => a !== undefined && a.read === b.read && a.wrote === b.wrote;
   try {
-    flood: while (Date.now() < until) {
+    flood: while (!timeUp()) {
+      if (Date.now() - lookedAt >= HOLD_LOOK_MS) look();
       if (flooder.ending !== undefined || flooder.socket.destroyed) {
         ended = 'closed';
         break;
@@ -100,14 +122,14 @@ export async function floodWithoutReading(
       const pendingSince = Date.now();
       let still: { progress: ServerProgress; since: number } | undefined;
       for (;;) {
-        await pollUntil(() => state !== 'pending', Math.min(HOLD_LOOK_MS, Math.max(0, until - Date.now())));
+        await pollUntil(() => state !== 'pending', HOLD_LOOK_MS);
         if (state === 'flushed') break;
         if (state === 'failed') {
           ended = 'closed';
           break flood;
         }
-        if (Date.now() >= until) break flood;
-        const progress = serverProgress(flooder);
+        if (timeUp()) break flood;
+        const progress = look();
         if (progress === undefined) {
           // no count to go by (no socket table, another network namespace): a stall of a slack ends it
           if (Date.now() - (still?.since ?? pendingSince) < d.slack()) continue;
@@ -120,7 +142,7 @@ export async function floodWithoutReading(
         }
         if (Date.now() - still.since < d.settle()) continue;
         await whileHeld();
-        if (state === 'pending' && same(serverProgress(flooder), progress)) {
+        if (state === 'pending' && same(look(), progress)) {
           ended = 'held';
           break flood;
         }
@@ -131,5 +153,5 @@ export async function floodWithoutReading(
   } finally {
     clearInterval(sampler);
   }
-  return { written, peak: Math.max(peak, treeRss(server)), ended };
+  return { written, peak: Math.max(peak, treeRss(server)), ended, ms: Date.now() - started };
 }

@@ -49,7 +49,7 @@ export const robustnessCases: ConformanceCase[] = [
       const growth = peak - baseline;
       const latency = Math.max(...latencies);
       const evidence = {
-        floodedMiB: (flood.written / MIB).toFixed(1), floodEnded: flood.ended, probes: latencies.length, ackLatencyMs: latency,
+        floodedMiB: (flood.written / MIB).toFixed(1), floodEnded: flood.ended, floodMs: flood.ms, probes: latencies.length, ackLatencyMs: latency,
         memoryGrowthMiB: (growth / MIB).toFixed(1),
       };
       const when = flood.ended === 'held' ? 'while the server held the flooder' : 'after the flood';
@@ -57,7 +57,7 @@ export const robustnessCases: ConformanceCase[] = [
       check(growth < 32 * MIB, 'resident memory to grow by less than 32 MiB during the flood', `${(growth / MIB).toFixed(1)} MiB`, evidence);
       const how = flood.ended === 'held' ? 'until the server stopped reading it'
         : flood.ended === 'closed' ? 'until the server closed it'
-        : `for ${ctx.deadlines.slack() * 10} ms and the server still read it (its buffers never filled)`;
+        : `for ${(flood.ms / 1000).toFixed(1)} s and the server still read it (its buffers never filled)`;
       return { message: `flooded ${(flood.written / MIB).toFixed(1)} MiB ${how}; the other client acked after ${latency} ms ${when}; memory +${(growth / MIB).toFixed(1)} MiB`, evidence };
     },
   },

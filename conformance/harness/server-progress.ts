@@ -9,6 +9,8 @@ export interface ServerProgress {
   wrote: number;
   /** bytes waiting in the server's receive queue */
   unread: number;
+  /** bytes the server has written that wait in its send queue */
+  unsent: number;
 }
 
 /**
@@ -28,5 +30,6 @@ export function serverProgress(client: ProtocolClient, rows: TcpRow[] = readTcpT
     // written by the server = still in its send queue + in our receive queue + taken by Node
     wrote: theirs.txQueue + ours.rxQueue + client.socket.readableLength + client.received.length,
     unread: theirs.rxQueue,
+    unsent: theirs.txQueue,
   };
 }
