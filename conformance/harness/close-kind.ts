@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readTcpTable, TcpRow } from './procfs';
 
 /** How a connection ended, from the kernel's view of our own socket. */
@@ -22,18 +23,37 @@ export function classifyClose(localPort: number, remotePort: number, rows: TcpRo
 export const MISSING_ROW_REREADS = 3;
 
 /**
+ * The state of one connection as sock_diag reports it (`ss` with a port filter: a dump filtered in the
+ * kernel, small enough to come in one piece, so it does not skip sockets the way paged reads of
+ * /proc/net/tcp can). Undefined where ss is missing or fails.
+ */
+export function closeKindViaSockDiag(localPort: number, remotePort: number): CloseKind | undefined {
+  let out: string;
+  try {
+    out = execFileSync('ss', ['-tanH', `sport = :${localPort} and dport = :${remotePort}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return undefined;
+  }
+  const state = out.trim().split(/\s+/)[0];
+  if (state === undefined || state === '') return 'rst';
+  return ['CLOSE-WAIT', 'LAST-ACK', 'TIME-WAIT', 'CLOSING'].includes(state) ? 'fin' : 'open';
+}
+
+/**
  * classifyClose on a fresh read of the table, looking again when our row is missing. The kernel prints
  * /proc/net/tcp a page at a time and resumes by position, so a socket that moves within the table
  * between two pages (FIN_WAIT2 becoming TIME_WAIT, or rows of other sockets coming and going) can be
- * left out of one read; a socket dropped after an RST stays missing on every read.
+ * left out of one read; with thousands of sockets coming and going it was left out of four in a row
+ * (a FIN read as an RST). A row missing from every read is asked of sock_diag, where ss is installed.
  */
 export function classifyCloseRereading(
   localPort: number,
   remotePort: number,
   readRows: () => TcpRow[] = () => readTcpTable('self'),
   rereads = MISSING_ROW_REREADS,
+  askKernel: (localPort: number, remotePort: number) => CloseKind | undefined = closeKindViaSockDiag,
 ): CloseKind {
   let kind = classifyClose(localPort, remotePort, readRows());
   for (let i = 0; kind === 'rst' && i < rereads; i++) kind = classifyClose(localPort, remotePort, readRows());
-  return kind;
+  return kind === 'rst' ? askKernel(localPort, remotePort) ?? 'rst' : kind;
 }

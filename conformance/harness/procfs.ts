@@ -345,3 +345,42 @@ export function fdKind(link: string, families: Map<number, string>): string {
   if (link.startsWith('/')) return 'file';
   return link.replace(/:.*$/, '');
 }
+
+/**
+ * Nanoseconds each process's threads have spent running or runnable (waiting for a CPU), from
+ * /proc/<pid>/task/<tid>/schedstat. A thread that spins is runnable all the time however busy the
+ * machine is, while its CPU time shrinks with the load; a thread that sleeps is neither. Processes
+ * without the file (a kernel without schedstats, an exited process) are left out.
+ */
+export function runnableNs(pids: readonly number[]): Map<number, number> {
+  const byPid = new Map<number, number>();
+  for (const pid of pids) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // exited meanwhile
+    }
+    let total = 0;
+    let seen = false;
+    for (const tid of tids) {
+      const f = (readText(`/proc/${pid}/task/${tid}/schedstat`) ?? '').trim().split(/\s+/);
+      if (f.length < 2) continue;
+      total += Number(f[0]) + Number(f[1]);
+      seen = true;
+    }
+    if (seen) byPid.set(pid, total);
+  }
+  return byPid;
+}
+
+/**
+ * The share of the window the processes were running or runnable, summed over them (a process that
+ * appeared meanwhile counts from its start); undefined where schedstat is not there.
+ */
+export function runnableShare(before: Map<number, number>, after: Map<number, number>, windowMs: number): number | undefined {
+  if (after.size === 0 || windowMs <= 0) return undefined;
+  let ns = 0;
+  for (const [pid, now] of after) ns += Math.max(0, now - (before.get(pid) ?? 0));
+  return ns / 1e6 / windowMs;
+}

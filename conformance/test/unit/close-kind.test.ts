@@ -1,7 +1,9 @@
-import { createServer, Server, Socket } from 'node:net';
+import { connect, createServer, Server, Socket } from 'node:net';
 import { AddressInfo } from 'node:net';
 import { ProtocolClient } from '../../harness/client';
-import { classifyCloseRereading, MISSING_ROW_REREADS } from '../../harness/close-kind';
+import { pollUntil } from '../../harness/deadlines';
+import { classifyCloseRereading, closeKindViaSockDiag, MISSING_ROW_REREADS } from '../../harness/close-kind';
+import { onPath } from '../../harness/listen-backlog';
 import { TcpRow } from '../../harness/procfs';
 
 /** A tiny server that answers the first bytes with "ack" and then does what `ending` says. */
@@ -81,10 +83,31 @@ describe('classifyCloseRereading: a row missing from one read of /proc/net/tcp',
     expect(read).toHaveBeenCalledTimes(2);
   });
 
-  test('that stays missing on every read is an RST', () => {
+  test('that stays missing on every read is an RST, unless sock_diag still has the connection', () => {
     const read = reader([[]]);
-    expect(classifyCloseRereading(40000, 7000, read)).toBe('rst');
+    expect(classifyCloseRereading(40000, 7000, read, MISSING_ROW_REREADS, () => 'rst')).toBe('rst');
     expect(read).toHaveBeenCalledTimes(1 + MISSING_ROW_REREADS);
+    expect(classifyCloseRereading(40000, 7000, reader([[]]), MISSING_ROW_REREADS, () => undefined)).toBe('rst');
+    expect(classifyCloseRereading(40000, 7000, reader([[]]), MISSING_ROW_REREADS, () => 'fin')).toBe('fin');
+  });
+
+  test('sock_diag tells a FIN from the peer (CLOSE-WAIT) and a connection that is gone', async () => {
+    if (!onPath('ss')) return; // the kit falls back to the table alone
+    const server = createServer((s) => s.end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    // a client that keeps its side open after the server's FIN: its socket sits in CLOSE_WAIT
+    const c = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    await new Promise((resolve) => c.once('connect', resolve));
+    const local = c.localPort as number;
+    c.on('data', () => undefined);
+    try {
+      expect(await pollUntil(() => closeKindViaSockDiag(local, port) === 'fin', 2000)).toBe(true);
+      expect(closeKindViaSockDiag(local, port === 65535 ? 1 : port + 1)).toBe('rst');
+    } finally {
+      c.destroy();
+      server.close();
+    }
   });
 
   test('costs no second read when the row is there', () => {

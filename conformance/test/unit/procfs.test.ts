@@ -1,5 +1,6 @@
 import { AddressInfo, createServer } from 'node:net';
-import { parseStat, parseTcpTable, processTree, readListeners, readProcess, readTcpTable, socketInodes } from '../../harness/procfs';
+import { spawn } from 'node:child_process';
+import { parseStat, parseTcpTable, processTree, readListeners, readProcess, readTcpTable, runnableNs, runnableShare, socketInodes } from '../../harness/procfs';
 
 describe('parseStat', () => {
   test('parses after the last parenthesis: comm may hold spaces and parens', () => {
@@ -47,5 +48,28 @@ describe('parseTcpTable', () => {
       server.close();
     }
     expect(socketInodes(999_999_999)).toEqual([]);
+  });
+});
+
+describe('runnableNs', () => {
+  test('a spinning process is runnable all the window, a sleeping one hardly at all', async () => {
+    const spin = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+    const sleep = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      const pids = [spin.pid as number, sleep.pid as number];
+      // both started and settled (Node's own start-up is CPU work)
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const before = runnableNs(pids);
+      const at = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      const after = runnableNs(pids);
+      const ms = Date.now() - at;
+      const share = (pid: number): number => runnableShare(new Map([[pid, before.get(pid) ?? 0]]), new Map([[pid, after.get(pid) ?? 0]]), ms) ?? -1;
+      expect(share(spin.pid as number)).toBeGreaterThan(0.75);
+      expect(share(sleep.pid as number)).toBeLessThan(0.1);
+    } finally {
+      spin.kill('SIGKILL');
+      sleep.kill('SIGKILL');
+    }
   });
 });
