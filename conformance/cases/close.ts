@@ -36,6 +36,9 @@ export async function expectStillServing(ctx: CaseContext, owedDelays: number, w
 export const closeCases: ConformanceCase[] = [
   {
     id: 'close.goodbye.fin',
+    requirement: ['R3.2'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     sharesServer: true,
     title: 'the server answers "goodbye" with FIN: never RST, never silence',
@@ -47,6 +50,9 @@ export const closeCases: ConformanceCase[] = [
   },
   {
     id: 'close.eof.after-acks',
+    requirement: ['R4.1'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     sharesServer: true,
     title: 'after the client half-closes, the server sends the acks it owes, then FIN',
@@ -59,6 +65,9 @@ export const closeCases: ConformanceCase[] = [
   },
   {
     id: 'close.eof.idle',
+    requirement: ['R4.2'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     sharesServer: true,
     title: 'a client that connects and half-closes without a message gets FIN',
@@ -70,9 +79,11 @@ export const closeCases: ConformanceCase[] = [
   },
   {
     id: 'close.eof.full-close',
+    requirement: ['R4.3'],
+    appliesTo: { models: 'all' },
+    tags: ['procfs'],
     level: 'MUST',
     sharesServer: true,
-    needsProcfs: true,
     title: 'a client that closes fully sees the server close too (its socket leaves FIN_WAIT2)',
     async run({ connect, deadlines }) {
       const c = await connect();
@@ -89,6 +100,9 @@ export const closeCases: ConformanceCase[] = [
   },
   {
     id: 'close.rst.server-survives',
+    requirement: ['R5.1'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     sharesServer: true,
     title: 'a client that resets its connection mid-message does not disturb the server',
@@ -102,6 +116,9 @@ export const closeCases: ConformanceCase[] = [
   },
   {
     id: 'close.connect-close.server-survives',
+    requirement: ['R5.2'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     sharesServer: true,
     title: 'clients that connect and close at once do not disturb the server',
@@ -112,6 +129,9 @@ export const closeCases: ConformanceCase[] = [
   },
   {
     id: 'close.leave-before-ack.server-survives',
+    requirement: ['R5.3'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     sharesServer: true,
     title: 'a client that leaves before its acks arrive (the server writes to a reset socket) does not kill the server',

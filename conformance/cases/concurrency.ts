@@ -62,9 +62,6 @@ export function sessionsToHold(target: Target): number {
   return (target.limit === 'unbounded' ? UNBOUNDED_PROBE : target.limit) + 1;
 }
 
-const onlyBounded = (t: Target): string | undefined =>
-  t.limit === 'unbounded' ? 'unbounded model: no client ever waits for a slot' : undefined;
-
 export interface HeldSessions {
   clients: ProtocolClient[];
   /** sessions acked: admitted to service */
@@ -178,6 +175,9 @@ function limitEvidence(held: HeldSessions, ctx: CaseContext): Record<string, unk
 export const concurrencyCases: ConformanceCase[] = [
   {
     id: 'concurrency.limit',
+    requirement: ['R6.1'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     // Judged on ack timing: a measurement that neighbours may have spread is made again alone.
     delayOverride: crowdJudgingDelay,
@@ -212,14 +212,19 @@ export const concurrencyCases: ConformanceCase[] = [
       // Served at the same time where judged; otherwise only admitted.
       const count = atOnce?.count ?? held.served.length;
       const measured = count >= held.clients.length ? `≥ ${count}` : `${count}`;
-      return { message: `measured limit ${measured}${judged ? '' : ` (${notJudged(ctx.target)})`}`, evidence };
+      return {
+        message: `measured limit ${measured}${judged ? '' : ` (${notJudged(ctx.target)})`}`, evidence,
+        measurements: { servedAtOnce: { count, held: held.clients.length } },
+      };
     },
   },
   {
     id: 'concurrency.limit.waiting-served',
+    requirement: ['R6.2'],
+    appliesTo: { models: 'bounded', because: 'no client of an unbounded model ever waits for a slot' },
+    tags: [],
     level: 'MUST',
     title: 'the client beyond the limit is served as soon as a slot frees',
-    skipReason: onlyBounded,
     delayOverride: crowdJudgingDelay,
     exercise: heldCrowd,
     async run(ctx) {
@@ -238,6 +243,9 @@ export const concurrencyCases: ConformanceCase[] = [
   },
   {
     id: 'concurrency.burst',
+    requirement: ['R6.3', 'R3.2'],
+    appliesTo: { models: 'all' },
+    tags: ['exclusive'],
     level: 'MUST',
     exclusive: crowdsAreHeavy,
     title: 'a burst of simultaneous clients is fully served: nobody dropped, everybody acked and closed with FIN',
@@ -281,6 +289,9 @@ export const concurrencyCases: ConformanceCase[] = [
   },
   {
     id: 'concurrency.backlog',
+    requirement: ['R6.5'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'SHOULD',
     title: `the listen backlog holds at least ${MIN_BACKLOG} connections`,
     skipReason: () => (onPath('ss') ? undefined : 'ss (iproute2) is not installed: the backlog is only visible through sock_diag, which ss reads'),
@@ -297,6 +308,9 @@ export const concurrencyCases: ConformanceCase[] = [
   },
   {
     id: 'concurrency.timing',
+    requirement: ['R6.4', 'R2.3'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     // Judged among neighbours: their load only slows a round, so a round faster than the work is a
     // verdict wherever it was timed, and one slower than the ceiling is timed again alone (unless its

@@ -33,11 +33,13 @@ function stillAlive(ctx: CaseContext, when: string, evidence: Record<string, unk
 export const exhaustionCases: ConformanceCase[] = [
   {
     id: 'resources.fd-exhaustion',
+    requirement: ['R7.6'],
+    appliesTo: { models: 'all' },
+    tags: ['procfs', 'exclusive', 'slow'],
     level: 'MUST',
     // The server's own CPU use is what is judged: neighbours cannot make it spin. Only a crowd that
     // costs a process each needs the machine alone.
     exclusive: crowdsAreHeavy,
-    needsProcfs: true,
     title: `out of descriptors (soft limit lowered to what it holds + ${FD_MARGIN}, ${FD_CROWD} clients arrive): the server stays up, does not spin, keeps serving its sessions, and serves again once they leave`,
     skipReason: () => (onPath('prlimit') ? undefined : 'prlimit (util-linux) is not installed: the kit cannot lower the server\'s descriptor limit'),
     async run(ctx) {

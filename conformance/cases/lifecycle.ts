@@ -93,6 +93,9 @@ async function sigtermDuringSession(ctx: CaseContext): Promise<SigtermSeen> {
 export const lifecycleCases: ConformanceCase[] = [
   {
     id: 'lifecycle.ready',
+    requirement: ['R8.1'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     title: `the server listens within ${READY_BOUND_MS / 1000} s of its start`,
     async run(ctx) {
@@ -116,8 +119,10 @@ export const lifecycleCases: ConformanceCase[] = [
   },
   {
     id: 'lifecycle.sigterm.exits',
+    requirement: ['R8.2'],
+    appliesTo: { models: 'all' },
+    tags: ['procfs'],
     level: 'MUST',
-    needsProcfs: true,
     title: 'SIGTERM during a session: the server process exits within the grace time and leaves no process behind',
     async run(ctx) {
       // Workers left running after their master is gone keep the port and serve on, out of reach of any
@@ -131,8 +136,10 @@ export const lifecycleCases: ConformanceCase[] = [
   },
   {
     id: 'lifecycle.sigterm',
+    requirement: ['R8.3'],
+    appliesTo: { models: 'all' },
+    tags: ['procfs'],
     level: 'SHOULD',
-    needsProcfs: true,
     title: 'SIGTERM during a session drains it: the owed acks are sent, no new session starts, exit code 0',
     async run(ctx) {
       const seen = await sigtermDuringSession(ctx);
@@ -147,10 +154,11 @@ export const lifecycleCases: ConformanceCase[] = [
   },
   {
     id: 'lifecycle.worker-respawn',
+    requirement: ['R8.4', 'R7.3'],
+    appliesTo: { models: ['prefork', 'master-worker'], because: 'the other models have no process pool to repair' },
+    tags: ['procfs'],
     level: 'MUST',
-    needsProcfs: true,
     title: 'a killed worker process is reaped and replaced, and the capacity restored',
-    skipReason: (t) => (hasProcessPool(t.model) ? undefined : `${t.model} has no process pool to repair`),
     async run(ctx) {
       const d = ctx.deadlines;
       // Workers exist before the first client (prefork) or come up right after the start (master-worker).

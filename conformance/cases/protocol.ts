@@ -18,6 +18,9 @@ export function earlyAckTolerance(delayMs: number): number {
 export const protocolCases: ConformanceCase[] = [
   {
     id: 'protocol.ack.single',
+    requirement: ['R2.1', 'R2.4'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     sharesServer: true,
     title: 'one message gets exactly the three bytes "ack"',
@@ -29,6 +32,9 @@ export const protocolCases: ConformanceCase[] = [
   },
   {
     id: 'protocol.ack.lockstep',
+    requirement: ['R2.2'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     sharesServer: true,
     title: 'five messages sent one after another, each after the previous ack, get five acks',
@@ -43,6 +49,9 @@ export const protocolCases: ConformanceCase[] = [
   },
   {
     id: 'protocol.ack.after-delay',
+    requirement: ['R2.3'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     delayOverride: (t, multiplier) => judgingDelay(t.delayMs, multiplier),
     skipReason: (t) => (t.delayMs < JUDGED_DELAY_MS && !t.cmd.includes('{delayMs}')
@@ -67,6 +76,9 @@ export const protocolCases: ConformanceCase[] = [
   },
   {
     id: 'protocol.framing.byte-by-byte',
+    requirement: ['R1.2'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     sharesServer: true,
     title: 'a message split into one write per byte gets one ack',
@@ -81,6 +93,9 @@ export const protocolCases: ConformanceCase[] = [
   },
   {
     id: 'protocol.framing.packed',
+    requirement: ['R1.3', 'R2.4'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     sharesServer: true,
     title: 'three messages in one write get three acks',
@@ -92,6 +107,9 @@ export const protocolCases: ConformanceCase[] = [
   },
   {
     id: 'protocol.framing.no-ack-before-etx',
+    requirement: ['R1.1'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     sharesServer: true,
     title: 'no ack arrives before the ETX does; the ack follows the ETX',
@@ -105,6 +123,9 @@ export const protocolCases: ConformanceCase[] = [
   },
   {
     id: 'protocol.message.empty',
+    requirement: ['R1.4'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     sharesServer: true,
     title: 'an empty message (ETX alone) is acked',
@@ -116,6 +137,9 @@ export const protocolCases: ConformanceCase[] = [
   },
   {
     id: 'protocol.message.1kib',
+    requirement: ['R1.5'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     sharesServer: true,
     title: 'a 1024-byte message is acked',
@@ -127,6 +151,9 @@ export const protocolCases: ConformanceCase[] = [
   },
   {
     id: 'protocol.goodbye.no-ack',
+    requirement: ['R3.1'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     sharesServer: true,
     title: '"goodbye" gets no ack: the server closes without a byte',
@@ -141,6 +168,9 @@ export const protocolCases: ConformanceCase[] = [
   },
   {
     id: 'protocol.goodbye.exact-match',
+    requirement: ['R3.3'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     sharesServer: true,
     title: '"goodbyeX", " goodbye", "GOODBYE" and "goodbye " are ordinary messages: acked, connection open',
@@ -153,6 +183,9 @@ export const protocolCases: ConformanceCase[] = [
   },
   {
     id: 'protocol.goodbye.after-message',
+    requirement: ['R3.2', 'R3.4'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     sharesServer: true,
     title: '"msg␃goodbye␃" in one write: one ack for msg, then the close',

@@ -79,9 +79,11 @@ export const sessionMixExercise: Exercise<MixObservation> = {
 export const resourceCases: ConformanceCase[] = [
   {
     id: 'resources.fds',
+    requirement: ['R7.1'],
+    appliesTo: { models: 'all' },
+    tags: ['procfs', 'exclusive', 'slow'],
     level: 'MUST',
     exclusive: crowdsAreHeavy,
-    needsProcfs: true,
     exercise: sessionMixExercise,
     title: 'descriptors of every kind (sockets, pipes, files, eventfd, epoll, …) return to the idle baseline after sessions ended every way',
     async run(ctx) {
@@ -102,9 +104,11 @@ export const resourceCases: ConformanceCase[] = [
   },
   {
     id: 'resources.zombies',
+    requirement: ['R7.3'],
+    appliesTo: { models: 'all' },
+    tags: ['procfs', 'exclusive', 'slow'],
     level: 'MUST',
     exclusive: crowdsAreHeavy,
-    needsProcfs: true,
     exercise: sessionMixExercise,
     title: 'no zombie in the tree after sequential sessions, nor after a burst of sessions ending at the same moment',
     async run(ctx) {
@@ -117,9 +121,11 @@ export const resourceCases: ConformanceCase[] = [
   },
   {
     id: 'resources.children',
+    requirement: ['R7.2'],
+    appliesTo: { models: 'all' },
+    tags: ['procfs', 'exclusive', 'slow'],
     level: 'MUST',
     exclusive: crowdsAreHeavy,
-    needsProcfs: true,
     exercise: sessionMixExercise,
     title: 'the process count returns to its baseline; a process pool keeps exactly its N workers',
     async run(ctx) {
@@ -142,9 +148,11 @@ export const resourceCases: ConformanceCase[] = [
   },
   {
     id: 'resources.threads',
+    requirement: ['R7.4'],
+    appliesTo: { models: 'all' },
+    tags: ['procfs', 'exclusive', 'slow'],
     level: 'MUST',
     exclusive: crowdsAreHeavy,
-    needsProcfs: true,
     exercise: sessionMixExercise,
     title: 'the thread count returns to its baseline after sessions, and no finished thread keeps its stack',
     async run(ctx) {
@@ -165,9 +173,11 @@ export const resourceCases: ConformanceCase[] = [
   },
   {
     id: 'resources.close-wait',
+    requirement: ['R4.3'],
+    appliesTo: { models: 'all' },
+    tags: ['procfs', 'exclusive', 'slow'],
     level: 'MUST',
     exclusive: crowdsAreHeavy,
-    needsProcfs: true,
     title: 'no server socket is left in CLOSE_WAIT after the clients leave',
     async run(ctx) {
       const wave = ctx.target.limit === 'unbounded' ? 10 : ctx.target.limit;
@@ -185,8 +195,10 @@ export const resourceCases: ConformanceCase[] = [
   },
   {
     id: 'resources.idle-cpu',
+    requirement: ['R7.5'],
+    appliesTo: { models: 'all' },
+    tags: ['procfs', 'slow'],
     level: 'MUST',
-    needsProcfs: true,
     title: 'an idle server uses under 2% of a core (measured over 2 s)',
     async run(ctx) {
       const evidence = await warmUp(ctx);
@@ -205,8 +217,10 @@ export const resourceCases: ConformanceCase[] = [
   },
   {
     id: 'resources.memory',
+    requirement: ['R1.7'],
+    appliesTo: { models: 'all' },
+    tags: ['procfs', 'slow'],
     level: 'SHOULD',
-    needsProcfs: true,
     title: 'a 16 MiB stream without ETX gets the connection closed, and resident memory grows by less than 16 MiB',
     async run(ctx) {
       const evidence = await warmUp(ctx);

@@ -8,18 +8,16 @@ import { clientEvidence, describeReceived } from './evidence';
 import { expectStillServing } from './close';
 import { floodWithoutReading } from './memory-pressure';
 
-const onlyUnbounded = (t: Target): string | undefined =>
-  t.limit === 'unbounded' ? undefined : `bounded model (limit ${t.limit}): a client may legitimately wait for a slot`;
-
 /** robustness.*: one bad client cannot hurt the others. */
 export const robustnessCases: ConformanceCase[] = [
   {
     id: 'robustness.slow-reader',
+    requirement: ['R5.5'],
+    appliesTo: { models: 'unbounded', because: 'a client of a bounded model may legitimately wait for a slot' },
+    tags: ['procfs', 'exclusive', 'slow'],
     level: 'SHOULD',
     exclusive: true,
-    needsProcfs: true,
     delayOverride: 0,
-    skipReason: onlyUnbounded,
     title: 'a client that floods messages and never reads its acks neither delays others nor grows memory without bound',
     async run(ctx) {
       const other = await ctx.connect('ordinary client');
@@ -63,9 +61,11 @@ export const robustnessCases: ConformanceCase[] = [
   },
   {
     id: 'robustness.idle-client',
+    requirement: ['R5.4'],
+    appliesTo: { models: 'unbounded', because: 'a client of a bounded model may legitimately wait for a slot' },
+    tags: ['exclusive'],
     level: 'MUST',
     exclusive: crowdsAreHeavy,
-    skipReason: onlyUnbounded,
     title: 'silent connected clients do not delay an active one',
     async run(ctx) {
       const idle = await Promise.all(Array.from({ length: 10 }, (_, i) => ctx.connect(`silent ${i + 1}`)));
@@ -79,6 +79,9 @@ export const robustnessCases: ConformanceCase[] = [
   },
   {
     id: 'robustness.non-ascii',
+    requirement: ['R1.6'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     sharesServer: true,
     title: 'bytes ≥ 0x80 get an ack or a close, and the server keeps serving',
