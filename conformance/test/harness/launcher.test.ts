@@ -13,6 +13,14 @@ import { fixtureCommand } from './launch-fixtures';
 import { ConformanceCase } from '../../cases/types';
 import { runCase } from '../../runner';
 
+/** The texts every ConformanceCase carries: the cases here are fixtures of this test, not conformance cases. */
+const fixtureTexts = {
+  description: 'A fixture of this test, not a conformance case.',
+  expectation: 'What the test asserts.',
+  why: 'It tests the kit, not a server.',
+  commonCauses: ['a bug in the kit'],
+};
+
 const deadlines = makeDeadlines(0, 1);
 const quick = { ...deadlines, ready: () => 1500 };
 const target = (cmd: string) => resolveTarget({ name: 'fixture', cmd, model: 'event-loop', delayMs: 0 });
@@ -170,7 +178,7 @@ describe('a start that runs out of time in a run', () => {
   test('is tried again with the machine alone, and its case runs on the second start', async () => {
     const starts = join(scratch, 'second-start');
     const slow = resolveTarget({ name: 'slow once', cmd: fixtureCommand('listens-on-second-start', '{port}', starts), model: 'event-loop', delayMs: 0 });
-    const listens: ConformanceCase = { id: 'fixture.listens', level: 'MUST', title: 'it listens', run: async (ctx) => ({ message: `port ${ctx.server.port}` }) };
+    const listens: ConformanceCase = { id: 'fixture.listens', level: 'MUST', title: 'it listens', ...fixtureTexts, run: async (ctx) => ({ message: `port ${ctx.server.port}` }) };
     const result = await runCase(listens, slow, quick);
     expect(result.outcome).toBe('pass');
     expect(startsOf(starts)).toHaveLength(2);

@@ -10,6 +10,14 @@ import { exitCodeOf, judgeCase } from '../../reports/verdict';
 import { referenceTarget } from '../../reference';
 import { explainBlocked, runCase } from '../../runner';
 
+/** The texts every ConformanceCase carries: the cases here are fixtures of this test, not conformance cases. */
+const fixtureTexts = {
+  description: 'A fixture of this test, not a conformance case.',
+  expectation: 'What the test asserts.',
+  why: 'It tests the kit, not a server.',
+  commonCauses: ['a bug in the kit'],
+};
+
 const result = (id: string, outcome: CaseResult['outcome'], extra: Partial<CaseResult> = {}): CaseResult =>
   ({ id, level: 'MUST', title: id, outcome, durationMs: 5, ...extra });
 
@@ -55,8 +63,8 @@ describe('blocked and error outcomes', () => {
     const spec = referenceTarget('event-loop', 'ts', 100);
     const target = resolveTarget(spec);
     const deadlines = makeDeadlines(100, 1);
-    const buggy: ConformanceCase = { id: 'kit.bug', level: 'MUST', title: 'a case with a bug', async run() { throw new TypeError('cannot read x of undefined'); } };
-    const blocked: ConformanceCase = { id: 'kit.blocked', level: 'MUST', title: 'a case that cannot measure', async run() { throw new CaseBlocked('nothing to measure', ['a.b']); } };
+    const buggy: ConformanceCase = { id: 'kit.bug', level: 'MUST', title: 'a case with a bug', ...fixtureTexts, async run() { throw new TypeError('cannot read x of undefined'); } };
+    const blocked: ConformanceCase = { id: 'kit.blocked', level: 'MUST', title: 'a case that cannot measure', ...fixtureTexts, async run() { throw new CaseBlocked('nothing to measure', ['a.b']); } };
     const bug = await runCase(buggy, target, deadlines);
     expect(bug).toMatchObject({ outcome: 'error', message: 'kit error: cannot read x of undefined' });
     expect(bug.stack).toContain('TypeError');
@@ -65,7 +73,7 @@ describe('blocked and error outcomes', () => {
 
   test('a failed connect states what was true: server alive or not, a listener or not', async () => {
     const target = resolveTarget(referenceTarget('event-loop', 'ts', 100));
-    const deaf: ConformanceCase = { id: 'kit.deaf', level: 'MUST', title: 'connects after killing the server', async run(ctx) {
+    const deaf: ConformanceCase = { id: 'kit.deaf', level: 'MUST', title: 'connects after killing the server', ...fixtureTexts, async run(ctx) {
       process.kill(ctx.server.serverPid, 'SIGKILL');
       await pollUntil(() => !ctx.server.serverAlive() && ctx.server.exitStatus() !== undefined, 2000);
       await ctx.connect();
