@@ -159,6 +159,23 @@ export interface ConformanceCase {
   /** What the case needs and costs (a `procfs` case is skipped where /proc is missing). */
   tags: readonly Tag[];
   /**
+   * What the case does to the server, in one to three sentences: the clients it opens, what they send, what it watches
+   * (not the verdict).
+   */
+  description: string;
+  /**
+   * What a conforming server shows: the pass condition in plain words, with the numbers the case uses (deadlines as multiples
+   * of the delay D and the slack, counts, thresholds).
+   */
+  expectation: string;
+  /** The failure in production this case prevents, concretely (who suffers, how it shows). One to three sentences. */
+  why: string;
+  /**
+   * Where to look when it fails: the usual bugs behind a failure, each a short phrase naming the code construct (e.g. "ack
+   * written per read() instead of per ETX", "SIGCHLD handler that calls wait() once per signal"). Two to five entries.
+   */
+  commonCauses: readonly string[];
+  /**
    * Why the case cannot run against this target although its model is one it applies to (a tool
    * missing, a delay too short to judge), or undefined when it can.
    */
