@@ -20,13 +20,16 @@ export const robustnessCases: ConformanceCase[] = [
     delayOverride: 0,
     title: 'a client that floods messages and never reads its acks neither delays others nor grows memory without bound',
     description: 'Unbounded models only, run at D = 0. An ordinary client and a flooder are each acked once; ' +
-      'then the flooder stops reading and writes 8192 messages per write for up to 10 s × multiplier. ' +
-      'Each time the server has left the flooder\'s bytes unread for 300 ms × multiplier, the ordinary client sends a message; ' +
+      'then the flooder stops reading and writes 8192 messages per write for up to 10 s × multiplier ' +
+      '(30 s while the acks the server could not send yet still grow). ' +
+      'Each time the server has read and written nothing of the flooder\'s for 300 ms × multiplier, ' +
+      'with bytes of it unread, the ordinary client sends a message; ' +
       'the kit samples the tree\'s resident memory every 20 ms.',
     expectation: 'Every message of the ordinary client acked within 2 s × multiplier (D is 0): ' +
       'during each hold, or once after the flood if the server never held the flooder. ' +
       'The resident memory of the tree never more than 32 MiB above its level before the flood (not scaled). ' +
-      'The flood ends when the server holds the flooder through a probe, closes it, or after 10 s × multiplier.',
+      'The flood ends when the server still has not touched the flooder after such a message, when it closes the flooder, ' +
+      'or when the time is up.',
     why: 'A client that stops reading, a stuck mobile app or an attacker, fills the server\'s send buffer. ' +
       'A server that then blocks in write() freezes every other user, and one that queues the acks without limit grows until ' +
       'the out-of-memory killer ends it.',
