@@ -6,6 +6,7 @@ import { LockHold, withMachineLock } from './harness/machine-lock';
 import { weighSession } from './harness/crowd-weight';
 import { crowdsAreHeavy } from './harness/models';
 import { Target } from './harness/target';
+import { notAppliedReason } from './cases/applies-to';
 import { CaseBlocked, CaseContext, CaseFailure, CaseResult, ConformanceCase, Exercise, Level, Outcome, SessionTrace } from './cases/types';
 
 function failureOutcome(level: Level): Outcome {
@@ -20,7 +21,9 @@ export interface CaseHooks {
 
 /** Why a case does not run against this target, or undefined. */
 export function skipReasonFor(c: ConformanceCase, target: Target): string | undefined {
-  if (c.needsProcfs && !hasProcfs()) return 'this machine has no /proc';
+  const notAbout = notAppliedReason(c, target);
+  if (notAbout !== undefined) return notAbout;
+  if (c.tags.includes('procfs') && !hasProcfs()) return 'this machine has no /proc';
   return c.skipReason?.(target);
 }
 
@@ -57,7 +60,7 @@ function connectFailure(err: NodeJS.ErrnoException, server: LaunchedTarget): Cas
 
 /** Cases about processes name the launchers the server was found under (they are never counted). */
 function launchEvidence(c: ConformanceCase, server: LaunchedTarget): Record<string, unknown> | undefined {
-  return c.needsProcfs && server.launchedThrough ? { launchedThrough: server.launchedThrough } : undefined;
+  return c.tags.includes('procfs') && server.launchedThrough ? { launchedThrough: server.launchedThrough } : undefined;
 }
 
 /** Cases that may share a server (ConformanceCase.sharesServer) run in chains of at most this many. */
@@ -245,6 +248,7 @@ async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: D
         outcome: c.level === 'INFO' ? 'informational' : 'pass',
         durationMs: 0,
         message: report?.message,
+        ...(report?.measurements ? { measurements: report.measurements } : {}),
         evidence: report?.evidence || launch ? { ...report?.evidence, ...launch } : undefined,
       };
     } catch (err) {
@@ -295,7 +299,7 @@ async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: D
 
 /** The outcome of a case that threw: a failure of the server, a measurement not made, or a kit error. */
 function failedResult(c: ConformanceCase, err: unknown, server: LaunchedTarget | undefined): CaseResult {
-  const result: CaseResult = { id: c.id, level: c.level, title: c.title, outcome: failureOutcome(c.level), durationMs: 0 };
+  const result: CaseResult = { id: c.id, level: c.level, title: c.title, outcome: failureOutcome(c.level), durationMs: 0, requirement: c.requirement };
   if (err instanceof CaseFailure) {
     Object.assign(result, { message: err.message, expected: err.expected, actual: err.actual, evidence: { ...err.evidence } });
     // An INFO case has no verdict to fail: its measurement could not be made, and it says so.

@@ -36,9 +36,23 @@ export async function expectStillServing(ctx: CaseContext, owedDelays: number, w
 export const closeCases: ConformanceCase[] = [
   {
     id: 'close.goodbye.fin',
+    requirement: ['R3.2'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     sharesServer: true,
     title: 'the server answers "goodbye" with FIN: never RST, never silence',
+    description: 'Opens one client and sends "goodbye". It waits for the connection to end and reads the state of its own ' +
+      'socket in /proc/self/net/tcp to tell a FIN from an RST.',
+    expectation: 'No byte, then a FIN within (D + 2 s) × multiplier. An RST, or no close at all in that time, fails.',
+    why: 'An RST makes the client library report "connection reset by peer", so every clean logout shows up as an error in ' +
+      'client logs and alerts. It can also discard data still on its way to the client.',
+    commonCauses: [
+      'SO_LINGER set with a zero timeout (abortive close)',
+      'close() while unread bytes sit in the receive buffer, which makes the kernel send RST',
+      'socket.resetAndDestroy() (Node) used to end the session',
+      'goodbye not recognised, so the connection stays open',
+    ],
     async run({ connect, deadlines }) {
       const c = await connect();
       await c.send('goodbye');
@@ -47,9 +61,25 @@ export const closeCases: ConformanceCase[] = [
   },
   {
     id: 'close.eof.after-acks',
+    requirement: ['R4.1'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     sharesServer: true,
     title: 'after the client half-closes, the server sends the acks it owes, then FIN',
+    description: 'Opens one client, writes "first" and "second" with their ETX in one write, then shuts down its sending side ' +
+      '(half-close) and keeps reading.',
+    expectation: 'Exactly "ackack", then a FIN, within (3 × D + 4 s) × multiplier of the half-close: ' +
+      'the allowance for two acks (2 × D + 2 s) plus the close allowance (D + 2 s), both × multiplier.',
+    why: 'Many clients call shutdown(SHUT_WR) after their last request and then wait for the answers. ' +
+      'A server that closes as soon as read() returns 0 loses those answers; ' +
+      'one that never closes leaves the client waiting for the end of the stream.',
+    commonCauses: [
+      'read() returning 0 handled by an immediate close, dropping owed acks',
+      'work in progress cancelled at end of stream (timers cleared, worker interrupted)',
+      'Node server without allowHalfOpen, so the socket ends itself on the client\'s FIN',
+      'session closed only on goodbye, never after end of stream',
+    ],
     async run({ connect, deadlines }) {
       const c = await connect();
       await c.write(Buffer.concat([frame('first'), frame('second')]));
@@ -59,9 +89,24 @@ export const closeCases: ConformanceCase[] = [
   },
   {
     id: 'close.eof.idle',
+    requirement: ['R4.2'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     sharesServer: true,
     title: 'a client that connects and half-closes without a message gets FIN',
+    description: 'Opens one client that sends nothing and at once shuts down its sending side (half-close). ' +
+      'It waits for the server to close.',
+    expectation: 'No byte, then a FIN within (D + 2 s) × multiplier of the half-close.',
+    why: 'Clients that connect and give up without a request are routine. ' +
+      'A server that ignores the end of their stream keeps each such session for ever, or spins on a socket that is always ' +
+      'readable: a descriptor or a CPU core lost per client.',
+    commonCauses: [
+      'read() returning 0 not handled, so the session waits for ever',
+      'a 0-byte read taken for "no data yet" and retried at once (spins)',
+      'session closed only on goodbye',
+      'end of stream before any message treated as an error path that skips the close',
+    ],
     async run({ connect, deadlines }) {
       const c = await connect();
       c.endWriting();
@@ -70,10 +115,25 @@ export const closeCases: ConformanceCase[] = [
   },
   {
     id: 'close.eof.full-close',
+    requirement: ['R4.3'],
+    appliesTo: { models: 'all' },
+    tags: ['procfs'],
     level: 'MUST',
     sharesServer: true,
-    needsProcfs: true,
     title: 'a client that closes fully sees the server close too (its socket leaves FIN_WAIT2)',
+    description: 'Opens one client, sends one message and waits for its ack. ' +
+      'Then the client closes its socket fully, and the case watches the state of that socket in /proc/self/net/tcp.',
+    expectation: 'The ack within (D + 2 s) × multiplier. After the client\'s close, the server closes its side within ' +
+      '(D + 2 s) × multiplier: the client\'s socket leaves FIN_WAIT1 and FIN_WAIT2. ' +
+      'Whether the server sends FIN or RST is not judged.',
+    why: 'A server socket left in CLOSE_WAIT keeps its descriptor for ever. ' +
+      'Every client that leaves without goodbye leaks one, and after a few thousand the server can accept nobody.',
+    commonCauses: [
+      'read() returning 0 not followed by close()',
+      'socket closed only on goodbye',
+      'Node socket with allowHalfOpen: true that never calls end() on \'end\'',
+      'error path that returns from the session without close()',
+    ],
     async run({ connect, deadlines }) {
       const c = await connect();
       await c.send('one');
@@ -89,9 +149,24 @@ export const closeCases: ConformanceCase[] = [
   },
   {
     id: 'close.rst.server-survives',
+    requirement: ['R5.1'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     sharesServer: true,
     title: 'a client that resets its connection mid-message does not disturb the server',
+    description: 'Opens one client that sends a whole message, then half a message with no ETX, then resets the connection ' +
+      '(RST). After D + min(D, 100 ms), when the owed ack is due, a new client sends one message.',
+    expectation: 'The server process is still alive, and the new client gets its ack within (D + 4 s) × multiplier; ' +
+      'a live server gets that time once more with the machine to itself before it fails.',
+    why: 'Resets are routine: a killed client, a mobile link that drops, a load balancer timing out. ' +
+      'If one reset kills the server, every other user loses their session and the service is down until it restarts.',
+    commonCauses: [
+      'no \'error\' listener on a Node socket, so ECONNRESET is thrown',
+      'exit() on any read() or write() error',
+      'uncaught exception in a session thread or coroutine that ends the process',
+      'SIGPIPE not ignored when the owed ack is written to the reset socket',
+    ],
     async run(ctx) {
       const c = await ctx.connect('resetting client');
       await c.send('about to vanish');
@@ -102,9 +177,24 @@ export const closeCases: ConformanceCase[] = [
   },
   {
     id: 'close.connect-close.server-survives',
+    requirement: ['R5.2'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     sharesServer: true,
     title: 'clients that connect and close at once do not disturb the server',
+    description: 'Opens five clients one after another, each closed as soon as it is connected, without sending a byte. ' +
+      'After min(D, 100 ms), a new client sends one message.',
+    expectation: 'The server process is still alive, and the new client gets its ack within (D + 4 s) × multiplier; ' +
+      'a live server gets that time once more with the machine to itself before it fails.',
+    why: 'Health checks, port scanners and load balancer probes connect and close without a byte, many times a minute. ' +
+      'A server that crashes on them is taken down by its own monitoring.',
+    commonCauses: [
+      'a read of 0 bytes taken for a fatal error',
+      'session state (buffer, parser) used before any data arrived',
+      'accept() error such as ECONNABORTED treated as fatal',
+      'getpeername() or setsockopt() on an already closed socket failing and exiting',
+    ],
     async run(ctx) {
       for (let i = 0; i < 5; i++) (await ctx.connect(`connect-then-close ${i + 1}`)).close();
       await expectStillServing(ctx, 0, 'five connect-then-close clients');
@@ -112,9 +202,24 @@ export const closeCases: ConformanceCase[] = [
   },
   {
     id: 'close.leave-before-ack.server-survives',
+    requirement: ['R5.3'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     sharesServer: true,
     title: 'a client that leaves before its acks arrive (the server writes to a reset socket) does not kill the server',
+    description: 'Opens one client that writes three messages in one write and closes at once, before any ack, so the server ' +
+      'writes its acks to a closed and then reset socket. After 3 × D + min(D, 100 ms), a new client sends one message.',
+    expectation: 'The server process is still alive, and the new client gets its ack within (D + 4 s) × multiplier; ' +
+      'a live server gets that time once more with the machine to itself before it fails.',
+    why: 'Users close tabs, kill clients and time out while their requests are being worked. ' +
+      'A server that dies when it writes to such a socket goes down many times a day, and every other session with it.',
+    commonCauses: [
+      'SIGPIPE neither ignored nor avoided with MSG_NOSIGNAL',
+      'EPIPE or ECONNRESET from write() treated as fatal',
+      'write to a destroyed Node socket that has no \'error\' listener',
+      'unhandled rejection of a failed write that ends the process',
+    ],
     async run(ctx) {
       const c = await ctx.connect('leaving client');
       await c.write(Buffer.concat([frame('first'), frame('second'), frame('third')]));

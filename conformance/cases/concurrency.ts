@@ -62,9 +62,6 @@ export function sessionsToHold(target: Target): number {
   return (target.limit === 'unbounded' ? UNBOUNDED_PROBE : target.limit) + 1;
 }
 
-const onlyBounded = (t: Target): string | undefined =>
-  t.limit === 'unbounded' ? 'unbounded model: no client ever waits for a slot' : undefined;
-
 export interface HeldSessions {
   clients: ProtocolClient[];
   /** sessions acked: admitted to service */
@@ -178,11 +175,36 @@ function limitEvidence(held: HeldSessions, ctx: CaseContext): Record<string, unk
 export const concurrencyCases: ConformanceCase[] = [
   {
     id: 'concurrency.limit',
+    requirement: ['R6.1'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     // Judged on ack timing: a measurement that neighbours may have spread is made again alone.
     delayOverride: crowdJudgingDelay,
     exercise: heldCrowd,
     title: 'with L+1 sessions held open, exactly L are served at the same time (at least 64 for unbounded models)',
+    description: 'Opens L + 1 sessions (65 for an unbounded model) one after another; ' +
+      'each then sends one message at the same moment, and the case counts the sessions acked. ' +
+      'The acked sessions then each send one more message at the same moment, and the case times those acks to count how many ' +
+      'were worked at the same time.',
+    expectation: 'Bounded limit L: exactly L sessions acked (the other waits), and exactly L served at the same time. ' +
+      'Unbounded: at least 64 of the 65 acked, and at least 64 served at the same time. ' +
+      '"At the same time" is the larger of two counts: the acks that arrive before 2 × (D - max(5 ms, D / 20)) after the send ' +
+      '(when the first ack honours D), and the most acks within D / 2 of each other. ' +
+      'For the n held sessions, first acks are awaited up to (D + 1 s × (1 + ceil(n / 8))) × multiplier, and counted while ' +
+      'more keep coming. Where the command takes {delayMs}, a D under 100 ms × multiplier is raised to 200 ms × multiplier, ' +
+      'and a fork-per-connection server that starts a whole interpreter per session runs at 500 ms × multiplier at least; ' +
+      'without {delayMs}, a D under 100 ms × multiplier is judged on the acked count only.',
+    why: 'The limit is what capacity plans are built on. A pool that serves fewer sessions than promised ' +
+      '(a lock, one busy worker) makes users wait in a queue the plan said would not exist; ' +
+      'one that serves more has no bound and falls over under load instead of queueing.',
+    commonCauses: [
+      'lock (mutex, synchronized block, global lock) held around the work, so the slots take turns',
+      'blocking sleep or blocking I/O in an event-loop handler',
+      'pool size not taken from the declared workers (hard-coded, or off by one)',
+      'a thread or process started per connection on top of the pool, so more than L are served',
+      'accept loop that serves each session to its end before accepting the next',
+    ],
     async run(ctx) {
       // Round 1 admits: each held session sends a message and waits for its first ack. Round 2 times:
       // the admitted sessions, all set up and idle, send again at one moment; those acked before a second
@@ -212,14 +234,33 @@ export const concurrencyCases: ConformanceCase[] = [
       // Served at the same time where judged; otherwise only admitted.
       const count = atOnce?.count ?? held.served.length;
       const measured = count >= held.clients.length ? `≥ ${count}` : `${count}`;
-      return { message: `measured limit ${measured}${judged ? '' : ` (${notJudged(ctx.target)})`}`, evidence };
+      return {
+        message: `measured limit ${measured}${judged ? '' : ` (${notJudged(ctx.target)})`}`, evidence,
+        measurements: { servedAtOnce: { count, held: held.clients.length } },
+      };
     },
   },
   {
     id: 'concurrency.limit.waiting-served',
+    requirement: ['R6.2'],
+    appliesTo: { models: 'bounded', because: 'no client of an unbounded model ever waits for a slot' },
+    tags: [],
     level: 'MUST',
     title: 'the client beyond the limit is served as soon as a slot frees',
-    skipReason: onlyBounded,
+    description: 'Bounded models only. Shares the L + 1 sessions of concurrency.limit, where L are served and one waits with ' +
+      'its message sent. One served session then sends "goodbye" to free its slot.',
+    expectation: 'At least one session still waiting before the goodbye, and a waiting session acked within ' +
+      '(3 × D + 4 s) × multiplier of the goodbye: the allowance for two acks (2 × D + 2 s) plus the close allowance (D + 2 s), ' +
+      'both × multiplier.',
+    why: 'In a peak of load, clients beyond the pool must queue, not fail. ' +
+      'A pool that drops them turns a short peak into errors, and one that forgets its queue leaves them connected and ' +
+      'unanswered until they time out.',
+    commonCauses: [
+      'connections beyond the pool closed or reset instead of queued',
+      'slot not released on goodbye (busy count not decremented, worker not returned to the pool)',
+      'worker that exits after one session instead of taking the next',
+      'queue not signalled when a slot frees (missing condition-variable notify)',
+    ],
     delayOverride: crowdJudgingDelay,
     exercise: heldCrowd,
     async run(ctx) {
@@ -238,9 +279,29 @@ export const concurrencyCases: ConformanceCase[] = [
   },
   {
     id: 'concurrency.burst',
+    requirement: ['R6.3', 'R3.2'],
+    appliesTo: { models: 'all' },
+    tags: ['exclusive'],
     level: 'MUST',
     exclusive: crowdsAreHeavy,
     title: 'a burst of simultaneous clients is fully served: nobody dropped, everybody acked and closed with FIN',
+    description: 'Opens n clients at the same moment: 100 for an unbounded model, min(100, 2 × L + 3) for a limit L. ' +
+      'Each writes one message and "goodbye" in a single write and waits for the server to close.',
+    expectation: 'Every client connects (within 8 s × multiplier) and receives exactly one "ack", then a FIN, within ' +
+      '(ceil(n / L) × D + 2 s) × multiplier + (D + 1 s × (1 + ceil(L / 8))) × multiplier; ' +
+      'for an unbounded model, (D + 2 s) × multiplier + (D + 14 s) × multiplier. ' +
+      'Against a fork-per-connection server that starts a whole interpreter per session, a client still waiting in silence ' +
+      'gets that time again.',
+    why: 'Bursts come after a restart, a network outage, or at the top of the minute when cron jobs fire. ' +
+      'A server that drops some of those clients, or leaves them to SYN retries seconds apart, fails exactly when load is ' +
+      'highest.',
+    commonCauses: [
+      'listen backlog smaller than the burst (e.g. listen(fd, 5))',
+      'accept loop that takes one connection per readiness event',
+      'fork() or pthread_create() failure under load that closes the connection',
+      'EAGAIN or EMFILE from accept() treated as fatal',
+      'close with unread input or SO_LINGER 0, which sends RST instead of FIN',
+    ],
     async run(ctx) {
       const limit = ctx.target.limit;
       // A bounded server shows the same with a few more clients than it serves (the rest wait their turn
@@ -281,8 +342,23 @@ export const concurrencyCases: ConformanceCase[] = [
   },
   {
     id: 'concurrency.backlog',
+    requirement: ['R6.5'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'SHOULD',
     title: `the listen backlog holds at least ${MIN_BACKLOG} connections`,
+    description: 'Reads the backlog of the server\'s listening socket on its port with ss -ltn (the Send-Q column), the ' +
+      'smallest when IPv4 and IPv6 both listen. It opens no client.',
+    expectation: 'A listen backlog of at least 64. The case is skipped when ss (iproute2) is not installed.',
+    why: 'Clients that connect while the server is busy wait in the accept queue. ' +
+      'When it is full, Linux drops their SYNs and they retry 1 s, 3 s and 7 s later, so a burst of users sees stalls of ' +
+      'seconds for nothing.',
+    commonCauses: [
+      'listen(fd, 5) or another small constant',
+      'Python socketserver\'s default request_queue_size of 5',
+      'backlog set to the pool size or the worker count',
+      'net.core.somaxconn below 64, which caps any backlog',
+    ],
     skipReason: () => (onPath('ss') ? undefined : 'ss (iproute2) is not installed: the backlog is only visible through sock_diag, which ss reads'),
     async run(ctx) {
       // Clients that arrive while the server is busy wait in the accept queue, whose length the backlog
@@ -297,6 +373,9 @@ export const concurrencyCases: ConformanceCase[] = [
   },
   {
     id: 'concurrency.timing',
+    requirement: ['R6.4', 'R2.3'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     // Judged among neighbours: their load only slows a round, so a round faster than the work is a
     // verdict wherever it was timed, and one slower than the ceiling is timed again alone (unless its
@@ -304,6 +383,23 @@ export const concurrencyCases: ConformanceCase[] = [
     delayOverride: (t, multiplier) => judgingDelay(t.delayMs, multiplier),
     skipReason: (t) => (t.delayMs < JUDGED_DELAY_MS && !t.cmd.includes('{delayMs}') ? notJudged(t) : undefined),
     title: 'L+1 clients (5 for unbounded models) × 3 lock-step messages take the time the declared limit implies: nearer that than serial service, never faster than the work',
+    description: 'Opens n clients: L + 1 for a limit L, 5 for an unbounded model. ' +
+      'Each sends three messages in lock-step, each after the previous ack, then "goodbye". ' +
+      'It times the whole round and every ack.',
+    expectation: 'Every client gets its three acks, each within (3 × n × D + 2 s) × multiplier and none sooner than D less ' +
+      'max(5 ms, ceil(D / 10)). The round takes at least ceil(n / L) × 3 × D less D / 2 (3 × D less D / 2 when unbounded). ' +
+      'Where that implied time is shorter than serial service, n × 3 × D, the round takes at most halfway between the two; ' +
+      'a round over that ceiling whose acks did not come one D apart is timed again with the machine alone. ' +
+      'Where the command takes {delayMs}, a D under 100 ms × multiplier is raised to 200 ms × multiplier; ' +
+      'without {delayMs}, the case is skipped when D is under 100 ms.',
+    why: 'This is the latency users feel. A server that accepts many clients but works their requests one at a time behind a ' +
+      'shared lock passes every single-client test, then answers n clients in n times the expected time.',
+    commonCauses: [
+      'lock shared by all sessions held around the work',
+      'blocking sleep in an event-loop handler',
+      'ack written before the work is done',
+      'fewer workers started than declared',
+    ],
     async run(ctx) {
       // One client more than the limit makes a second wave; more clients would only add serial delays.
       const limit = ctx.target.limit;

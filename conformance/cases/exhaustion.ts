@@ -39,12 +39,29 @@ function stillAlive(ctx: CaseContext, when: string, evidence: Record<string, unk
 export const exhaustionCases: ConformanceCase[] = [
   {
     id: 'resources.fd-exhaustion',
+    requirement: ['R7.6'],
+    appliesTo: { models: 'all' },
+    tags: ['procfs', 'exclusive', 'slow'],
     level: 'MUST',
     // The server's own CPU use is what is judged: neighbours cannot make it spin. Only a crowd that
     // costs a process each needs the machine alone.
     exclusive: crowdsAreHeavy,
-    needsProcfs: true,
     title: `out of descriptors (soft limit lowered to what it holds + ${FD_MARGIN}, ${FD_CROWD} clients arrive): the server stays up, does not spin, keeps serving its sessions, and serves again once they leave`,
+    description: 'After a warm-up, one client connects and the kit waits until the server holds it; ' +
+      'then each server process gets a soft descriptor limit of what it holds plus 4 (prlimit), and 30 clients connect without ' +
+      'sending. The case measures the tree\'s CPU use over 1 s, has the held client send one message, then closes every client ' +
+      'and tries new ones.',
+    expectation: 'The server stays alive, uses under 25% of one core over the 1 s window (not scaled), and acks the held ' +
+      'client within (D + 2 s) × multiplier. Once the others have closed, a new client, retried until then, is acked within ' +
+      '(D + 4 s) × multiplier. The case is skipped when prlimit (util-linux) is not installed.',
+    why: 'Descriptors run out at the worst moment, at peak load. A server that exits then drops every user at once, and one ' +
+      'that spins on accept() starves the sessions it already holds.',
+    commonCauses: [
+      'accept() retried at once on EMFILE while the listener stays readable (level-triggered)',
+      'exit or uncaught exception on EMFILE from accept()',
+      'listener paused on EMFILE and never resumed',
+      'accept retry loop on the thread that also serves the held sessions',
+    ],
     skipReason: () => (onPath('prlimit') ? undefined : 'prlimit (util-linux) is not installed: the kit cannot lower the server\'s descriptor limit'),
     async run(ctx) {
       const d = ctx.deadlines;

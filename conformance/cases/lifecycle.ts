@@ -93,8 +93,22 @@ async function sigtermDuringSession(ctx: CaseContext): Promise<SigtermSeen> {
 export const lifecycleCases: ConformanceCase[] = [
   {
     id: 'lifecycle.ready',
+    requirement: ['R8.1'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     title: `the server listens within ${READY_BOUND_MS / 1000} s of its start`,
+    description: 'Measures the time from spawning the server command to a socket of the server tree listening on its port, as ' +
+      'seen through /proc. It never connects to find out; without /proc it waits for a "listening on host:port" line instead.',
+    expectation: 'Listening within 5 s × multiplier of the start. A start slower than that among other cases is made again ' +
+      'with the machine alone (on a fresh port, unless the port is fixed), and that start is judged.',
+    why: 'Supervisors and orchestrators give a service a few seconds to come up. ' +
+      'A server that does slow work before listen() is killed and restarted in a loop, and refuses clients the whole time.',
+    commonCauses: [
+      'slow initialisation (loading data, warming caches) before listen()',
+      'workers started one by one before the listener opens',
+      'sleep or retry loop waiting for a dependency before listen()',
+    ],
     async run(ctx) {
       const bound = Math.ceil(READY_BOUND_MS * ctx.deadlines.multiplier);
       let readyAfterMs = ctx.server.readyAfterMs;
@@ -116,9 +130,26 @@ export const lifecycleCases: ConformanceCase[] = [
   },
   {
     id: 'lifecycle.sigterm.exits',
+    requirement: ['R8.2'],
+    appliesTo: { models: 'all' },
+    tags: ['procfs'],
     level: 'MUST',
-    needsProcfs: true,
     title: 'SIGTERM during a session: the server process exits within the grace time and leaves no process behind',
+    description: 'Opens one client that writes three messages in one write and waits until the server has accepted it. ' +
+      'Then it sends SIGTERM to the server process (not to launchers above it), lets a late client try to connect, and watches ' +
+      'for the exit and for processes of the tree left running.',
+    expectation: 'The server process exits within (3 × D + 7 s) × multiplier of the signal, and no process of the server ' +
+      '(launchers aside) still runs 1 s × multiplier after the exit. ' +
+      'Before that, the session must be accepted within 10 s × multiplier.',
+    why: 'Deploys and scale-downs stop services with SIGTERM, then SIGKILL. ' +
+      'Workers orphaned by their master keep the port and serve the old version out of any supervisor\'s reach, and the next ' +
+      'start fails with "address in use".',
+    commonCauses: [
+      'SIGTERM handler that closes the listener but waits for ever on idle or stuck sessions',
+      'master that exits without signalling its workers',
+      'workers that do not notice their master died (no PR_SET_PDEATHSIG, no pipe to watch)',
+      'SIGTERM ignored or blocked (SIG_IGN, or a signal mask inherited by every thread)',
+    ],
     async run(ctx) {
       // Workers left running after their master is gone keep the port and serve on, out of reach of any
       // supervisor: the next start fails, or two versions serve at once.
@@ -131,9 +162,25 @@ export const lifecycleCases: ConformanceCase[] = [
   },
   {
     id: 'lifecycle.sigterm',
+    requirement: ['R8.3'],
+    appliesTo: { models: 'all' },
+    tags: ['procfs'],
     level: 'SHOULD',
-    needsProcfs: true,
     title: 'SIGTERM during a session drains it: the owed acks are sent, no new session starts, exit code 0',
+    description: 'Sends SIGTERM to the server process while a session is owed three acks, as lifecycle.sigterm.exits does. ' +
+      'Once the listener is gone (or after 1 s × multiplier), a late client tries to connect and send one message. ' +
+      'It also reads the server\'s exit status.',
+    expectation: 'The busy session gets all 3 acks it is owed before the server exits; ' +
+      'the server exits within (3 × D + 7 s) × multiplier of the signal, with status 0 as the launcher reports it; ' +
+      'the late client gets no ack (a refused connect is the clean way).',
+    why: 'A deploy sends SIGTERM while users wait for answers. A server that dies at once loses those answers, one that keeps ' +
+      'accepting takes users it will never serve, and a non-zero status makes every routine stop look like a crash.',
+    commonCauses: [
+      'no SIGTERM handler, so the default action kills the process (status 143 from a shell)',
+      'exit() in the handler before the owed acks are sent',
+      'listener left open during the drain, so new clients are accepted and served',
+      'work in progress cancelled by the shutdown (timers cleared, threads cancelled)',
+    ],
     async run(ctx) {
       const seen = await sigtermDuringSession(ctx);
       const { busy, late } = seen;
@@ -147,10 +194,25 @@ export const lifecycleCases: ConformanceCase[] = [
   },
   {
     id: 'lifecycle.worker-respawn',
+    requirement: ['R8.4', 'R7.3'],
+    appliesTo: { models: ['prefork', 'master-worker'], because: 'the other models have no process pool to repair' },
+    tags: ['procfs'],
     level: 'MUST',
-    needsProcfs: true,
     title: 'a killed worker process is reaped and replaced, and the capacity restored',
-    skipReason: (t) => (hasProcessPool(t.model) ? undefined : `${t.model} has no process pool to repair`),
+    description: 'Process-pool models only (prefork, master-worker). It waits for the workers, the direct children of the ' +
+      'server process, kills one with SIGKILL and watches the children through /proc. ' +
+      'Then it holds L + 1 sessions open (65 when unbounded) and counts those acked.',
+    expectation: 'Within 5 s × multiplier of the kill, the killed worker is gone and is not a zombie, and the server has at ' +
+      'least as many direct children as before the kill. Then at least L sessions acked (at least 64 of 65 when unbounded).',
+    why: 'Workers die of crashes, of the out-of-memory killer, of an operator\'s kill. ' +
+      'A master that neither reaps nor replaces them loses capacity one worker at a time, while it still holds the port and ' +
+      'looks healthy to monitoring.',
+    commonCauses: [
+      'no SIGCHLD handler or waitpid() loop in the master, so the dead worker stays a zombie',
+      'master that reaps but never forks a replacement',
+      'replacement forked without the listening socket (closed in the master after the first forks)',
+      'pool bookkeeping that keeps the dead worker\'s slot, so the new worker gets no clients',
+    ],
     async run(ctx) {
       const d = ctx.deadlines;
       // Workers exist before the first client (prefork) or come up right after the start (master-worker).

@@ -79,11 +79,30 @@ export const sessionMixExercise: Exercise<MixObservation> = {
 export const resourceCases: ConformanceCase[] = [
   {
     id: 'resources.fds',
+    requirement: ['R7.1'],
+    appliesTo: { models: 'all' },
+    tags: ['procfs', 'exclusive', 'slow'],
     level: 'MUST',
     exclusive: crowdsAreHeavy,
-    needsProcfs: true,
     exercise: sessionMixExercise,
     title: 'descriptors of every kind (sockets, pipes, files, eventfd, epoll, …) return to the idle baseline after sessions ended every way',
+    description: 'Runs one warm-up session and takes the idle baseline, then sessions that end every way ' +
+      '(goodbye, half-close, full close, reset, connect-then-close): ' +
+      '25 for an unbounded model, 10 for a bounded one, then a burst of 50 (L when bounded) ending at the same moment. ' +
+      'It counts every descriptor of every process of the server tree through /proc.',
+    expectation: 'Within (D + 4 s) × multiplier after the last session, the tree holds at most as many descriptors as at the ' +
+      'idle baseline, counted over every kind (sockets, pipes, files, eventfd, epoll, timerfd and the rest). ' +
+      'What the warm-up session created is part of the baseline.',
+    why: 'A descriptor leaked per session cannot be seen in a short test. ' +
+      'In a long run the server reaches its descriptor limit, accept() fails with EMFILE, and every new client is refused ' +
+      'until a restart.',
+    commonCauses: [
+      'socket not closed on an error, reset or half-close path',
+      'accepted socket not closed in the parent after fork()',
+      'pipe, eventfd or timerfd created per session and never closed',
+      'log or data file opened per session',
+      'epoll instance created per connection',
+    ],
     async run(ctx) {
       const { cold, rest, sessions, evidence } = await ctx.exercised(sessionMixExercise);
       const count = (s: TreeSample) => s.fds.length;
@@ -102,11 +121,27 @@ export const resourceCases: ConformanceCase[] = [
   },
   {
     id: 'resources.zombies',
+    requirement: ['R7.3'],
+    appliesTo: { models: 'all' },
+    tags: ['procfs', 'exclusive', 'slow'],
     level: 'MUST',
     exclusive: crowdsAreHeavy,
-    needsProcfs: true,
     exercise: sessionMixExercise,
     title: 'no zombie in the tree after sequential sessions, nor after a burst of sessions ending at the same moment',
+    description: 'Shares the session mix of resources.fds: a warm-up session, 25 sessions ending every way for an unbounded ' +
+      'model (10 for a bounded one), then a burst of 50 sessions (L when bounded) ending with "goodbye" at the same moment. ' +
+      'It looks for zombies in the server tree through /proc after the mix and again after the burst.',
+    expectation: 'No zombie child of a process of the tree within (D + 3 s) × multiplier after the mix, and none within ' +
+      '(D + 3 s) × multiplier after the burst.',
+    why: 'Every unreaped child holds a slot in the process table. ' +
+      'When the user\'s process limit is reached, fork() fails and the server starts no new session; ' +
+      'children that end together are where the leak shows, because their SIGCHLD signals merge.',
+    commonCauses: [
+      'SIGCHLD handler that calls wait() once per signal',
+      'waitpid() not looped with WNOHANG until it returns 0',
+      'children reaped only in the accept loop, so they wait for the next client',
+      'no SIGCHLD handler at all, or one reset after the first signal',
+    ],
     async run(ctx) {
       const { afterMix, burst } = await ctx.exercised(sessionMixExercise);
       const zombieFree = (sample: TreeSample, when: string): void =>
@@ -117,11 +152,27 @@ export const resourceCases: ConformanceCase[] = [
   },
   {
     id: 'resources.children',
+    requirement: ['R7.2'],
+    appliesTo: { models: 'all' },
+    tags: ['procfs', 'exclusive', 'slow'],
     level: 'MUST',
     exclusive: crowdsAreHeavy,
-    needsProcfs: true,
     exercise: sessionMixExercise,
     title: 'the process count returns to its baseline; a process pool keeps exactly its N workers',
+    description: 'Shares the session mix of resources.fds: a warm-up session, 25 sessions ending every way for an unbounded ' +
+      'model (10 for a bounded one), then a burst of 50 sessions (L when bounded) ending with "goodbye" at the same moment. ' +
+      'It then counts the processes of the server tree and, for a process pool, the direct children of the server process.',
+    expectation: 'Within (D + 4 s) × multiplier after the last session, at most as many processes as at the idle baseline. ' +
+      'A fork-per-connection server is back to the parent alone. ' +
+      'A prefork or master-worker server with a declared worker count N has exactly N direct children.',
+    why: 'A child that outlives its session holds memory and a process slot for nothing, and they add up until fork() fails. ' +
+      'A pool whose worker count drifts no longer has the capacity its operators planned for.',
+    commonCauses: [
+      'child that misses the end of the stream and waits for ever',
+      'fork-per-connection child that returns into the accept loop instead of exiting',
+      'master that forks a replacement for a worker that did not die',
+      'helper process started per session and never stopped',
+    ],
     async run(ctx) {
       const { rest, evidence } = await ctx.exercised(sessionMixExercise);
       const count = (s: TreeSample) => s.processes.length;
@@ -142,11 +193,28 @@ export const resourceCases: ConformanceCase[] = [
   },
   {
     id: 'resources.threads',
+    requirement: ['R7.4'],
+    appliesTo: { models: 'all' },
+    tags: ['procfs', 'exclusive', 'slow'],
     level: 'MUST',
     exclusive: crowdsAreHeavy,
-    needsProcfs: true,
     exercise: sessionMixExercise,
     title: 'the thread count returns to its baseline after sessions, and no finished thread keeps its stack',
+    description: 'Shares the session mix of resources.fds: a warm-up session, 25 sessions ending every way for an unbounded ' +
+      'model (10 for a bounded one), then a burst of 50 sessions (L when bounded) ending with "goodbye" at the same moment. ' +
+      'It then counts the threads of the server tree and the thread-stack mappings that belong to no live thread, through ' +
+      '/proc.',
+    expectation: 'Within (D + 4 s) × multiplier after the last session, at most as many threads as at the idle baseline. ' +
+      'Fewer than 10 new stray thread stacks, counted from the end of the first round of the mix ' +
+      '(over the 70 sessions that follow for an unbounded model, 5 + L for a bounded one).',
+    why: 'A thread neither joined nor detached leaves its 8 MiB stack mapped when it ends. ' +
+      'The thread count stays flat, so the leak hides, while each session adds a stack until pthread_create() fails and no new ' +
+      'session can start.',
+    commonCauses: [
+      'pthread_create() without pthread_join() or pthread_detach()',
+      'session thread that blocks for ever after its client left',
+      'pool that starts a new thread per session instead of reusing its threads',
+    ],
     async run(ctx) {
       const { rest, warm, sessions, evidence } = await ctx.exercised(sessionMixExercise);
       const count = (s: TreeSample) => s.threads;
@@ -165,10 +233,23 @@ export const resourceCases: ConformanceCase[] = [
   },
   {
     id: 'resources.close-wait',
+    requirement: ['R4.3'],
+    appliesTo: { models: 'all' },
+    tags: ['procfs', 'exclusive', 'slow'],
     level: 'MUST',
     exclusive: crowdsAreHeavy,
-    needsProcfs: true,
     title: 'no server socket is left in CLOSE_WAIT after the clients leave',
+    description: 'Opens 10 clients (L for a bounded model); each sends one message and waits for its ack, then all close fully ' +
+      'without "goodbye". It then watches the TCP sockets held by the server tree through /proc.',
+    expectation: 'No socket of the server tree in CLOSE_WAIT within (D + 3 s) × multiplier after the clients closed.',
+    why: 'Clients that vanish without goodbye are common. Each one whose socket the server never closes leaks a descriptor in ' +
+      'CLOSE_WAIT, until the server hits its limit and refuses everyone.',
+    commonCauses: [
+      'read() returning 0 not followed by close()',
+      'socket closed only on goodbye',
+      'Node socket with allowHalfOpen: true and no end() on \'end\'',
+      'session thread blocked elsewhere that never reads the socket again',
+    ],
     async run(ctx) {
       const wave = ctx.target.limit === 'unbounded' ? 10 : ctx.target.limit;
       const clients = await Promise.all(Array.from({ length: wave }, (_, i) => ctx.connect(`leaving ${i + 1}`)));
@@ -185,9 +266,23 @@ export const resourceCases: ConformanceCase[] = [
   },
   {
     id: 'resources.idle-cpu',
+    requirement: ['R7.5'],
+    appliesTo: { models: 'all' },
+    tags: ['procfs', 'slow'],
     level: 'MUST',
-    needsProcfs: true,
     title: 'an idle server uses under 2% of a core (measured over 2 s)',
+    description: 'Runs one warm-up session and waits until the TCP sockets of the server tree hold still. ' +
+      'Then, with no client connected, it reads the CPU time of every process of the tree through /proc over a 2 s window.',
+    expectation: 'Under 2% of one core used by the whole tree over the 2 s window ' +
+      '(a fixed window, not scaled by the multiplier).',
+    why: 'A server that spins while idle burns a core on every host it runs on, all day long. ' +
+      'It drains batteries, raises cloud bills and takes CPU from its neighbours on a shared host.',
+    commonCauses: [
+      'poll(), select() or epoll_wait() with a zero timeout in a loop',
+      'loop around a non-blocking accept() or read() that retries at once',
+      'very short periodic timer (e.g. every 1 ms) that polls a queue',
+      'worker that spins on a shared queue instead of waiting on a condition variable',
+    ],
     async run(ctx) {
       const evidence = await warmUp(ctx);
       await stableBaseline(ctx, (s) => s.tcpSockets.length);
@@ -205,9 +300,26 @@ export const resourceCases: ConformanceCase[] = [
   },
   {
     id: 'resources.memory',
+    requirement: ['R1.7'],
+    appliesTo: { models: 'all' },
+    tags: ['procfs', 'slow'],
     level: 'SHOULD',
-    needsProcfs: true,
     title: 'a 16 MiB stream without ETX gets the connection closed, and resident memory grows by less than 16 MiB',
+    description: 'Runs a warm-up session, then opens a client that sends one short message and waits for its ack. ' +
+      'Once the tree\'s resident memory holds still, the client writes 64 KiB chunks of "x" with no ETX, up to 16 MiB, while ' +
+      'the kit samples that memory every 20 ms.',
+    expectation: 'The connection closed by the server (FIN or RST) within (D + 2 s) × multiplier after the stream stops, and ' +
+      'the resident memory of the tree never more than 16 MiB above the baseline. ' +
+      'The stream stops at 16 MiB, at the close, or after (D + 7 s) × multiplier. ' +
+      'A server that dies is reported as blocked, not failed.',
+    why: 'One buggy or hostile client that never sends an ETX makes a server that buffers without limit grow until the ' +
+      'out-of-memory killer ends it, and every other session dies with it.',
+    commonCauses: [
+      'message buffer that grows until an ETX arrives, with no maximum',
+      'maximum message size checked only when an ETX is found',
+      'over-long message discarded but the connection kept open',
+      'read-until-delimiter helper used without a size limit',
+    ],
     async run(ctx) {
       const evidence = await warmUp(ctx);
       // The session is set up (and answered once) before the baseline: a model that spends a process

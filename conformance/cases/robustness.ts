@@ -8,19 +8,37 @@ import { clientEvidence, describeReceived } from './evidence';
 import { expectStillServing } from './close';
 import { floodWithoutReading } from './memory-pressure';
 
-const onlyUnbounded = (t: Target): string | undefined =>
-  t.limit === 'unbounded' ? undefined : `bounded model (limit ${t.limit}): a client may legitimately wait for a slot`;
-
 /** robustness.*: one bad client cannot hurt the others. */
 export const robustnessCases: ConformanceCase[] = [
   {
     id: 'robustness.slow-reader',
+    requirement: ['R5.5'],
+    appliesTo: { models: 'unbounded', because: 'a client of a bounded model may legitimately wait for a slot' },
+    tags: ['procfs', 'exclusive', 'slow'],
     level: 'SHOULD',
     exclusive: true,
-    needsProcfs: true,
     delayOverride: 0,
-    skipReason: onlyUnbounded,
     title: 'a client that floods messages and never reads its acks neither delays others nor grows memory without bound',
+    description: 'Unbounded models only, run at D = 0. An ordinary client and a flooder are each acked once; ' +
+      'then the flooder stops reading and writes 8192 messages per write for up to 10 s × multiplier ' +
+      '(30 s while the acks the server could not send yet still grow). ' +
+      'Each time the server has read and written nothing of the flooder\'s for 300 ms × multiplier, ' +
+      'with bytes of it unread, the ordinary client sends a message; ' +
+      'the kit samples the tree\'s resident memory every 20 ms.',
+    expectation: 'Every message of the ordinary client acked within 2 s × multiplier (D is 0): ' +
+      'during each hold, or once after the flood if the server never held the flooder. ' +
+      'The resident memory of the tree never more than 32 MiB above its level before the flood (not scaled). ' +
+      'The flood ends when the server still has not touched the flooder after such a message, when it closes the flooder, ' +
+      'or when the time is up.',
+    why: 'A client that stops reading, a stuck mobile app or an attacker, fills the server\'s send buffer. ' +
+      'A server that then blocks in write() freezes every other user, and one that queues the acks without limit grows until ' +
+      'the out-of-memory killer ends it.',
+    commonCauses: [
+      'blocking write() of acks on the event-loop thread',
+      'unsent acks queued without limit (Node socket.write() return value and \'drain\' ignored)',
+      'reading on while a connection\'s output cannot be sent (no backpressure, EPOLLOUT never used)',
+      'asyncio transport writes without await writer.drain()',
+    ],
     async run(ctx) {
       const other = await ctx.connect('ordinary client');
       await other.send('warm-up');
@@ -63,10 +81,24 @@ export const robustnessCases: ConformanceCase[] = [
   },
   {
     id: 'robustness.idle-client',
+    requirement: ['R5.4'],
+    appliesTo: { models: 'unbounded', because: 'a client of a bounded model may legitimately wait for a slot' },
+    tags: ['exclusive'],
     level: 'MUST',
     exclusive: crowdsAreHeavy,
-    skipReason: onlyUnbounded,
     title: 'silent connected clients do not delay an active one',
+    description: 'Unbounded models only. Opens 10 clients: the first writes half a message with no ETX, the others send ' +
+      'nothing. Then an eleventh client sends one message.',
+    expectation: 'The eleventh client acked within (D + 3 s) × multiplier (the first-ack allowance for 11 sessions) while the ' +
+      '10 others stay silent.',
+    why: 'Idle connections are everywhere: browsers open sockets in advance, and a slowloris attack sends half-requests on ' +
+      'purpose. An event loop that waits on one of them freezes the whole server for everybody.',
+    commonCauses: [
+      'blocking read() inside an event-loop handler',
+      'handler that reads until the ETX before it returns to the loop',
+      'accept loop that serves each client to its end before accepting the next',
+      'accepted sockets left blocking (no O_NONBLOCK) in a readiness-based loop',
+    ],
     async run(ctx) {
       const idle = await Promise.all(Array.from({ length: 10 }, (_, i) => ctx.connect(`silent ${i + 1}`)));
       await idle[0].write('half a message, then silence');
@@ -79,9 +111,26 @@ export const robustnessCases: ConformanceCase[] = [
   },
   {
     id: 'robustness.non-ascii',
+    requirement: ['R1.6'],
+    appliesTo: { models: 'all' },
+    tags: [],
     level: 'MUST',
     sharesServer: true,
     title: 'bytes ≥ 0x80 get an ack or a close, and the server keeps serving',
+    description: 'Opens one client and sends a message of the 128 bytes 0x80 to 0xFF and its ETX. ' +
+      'It waits for an ack or a close, closes the client, and after min(D, 100 ms) a new client sends one message.',
+    expectation: 'Within (D + 2 s) × multiplier, either exactly "ack", or no byte and the connection closed. ' +
+      'Then the server process is still alive, and the new client gets its ack within (D + 4 s) × multiplier; ' +
+      'a live server gets that time once more with the machine to itself before it fails.',
+    why: 'Whatever the protocol says, clients and attackers can send any byte. ' +
+      'A server that decodes input as text and lets the error escape the session crashes, and one malformed request takes down ' +
+      'every user.',
+    commonCauses: [
+      'input decoded as UTF-8 with strict errors (Python bytes.decode(), TextDecoder with fatal: true)',
+      'decoding error not caught inside the session, so it ends the process',
+      'signed char used as an array index or in a range check (char c = buf[i])',
+      'assertion that every byte is ASCII',
+    ],
     async run(ctx) {
       const c = await ctx.connect('non-ASCII client');
       const bytes = Buffer.from(Array.from({ length: 128 }, (_, i) => 0x80 + i));

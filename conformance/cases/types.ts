@@ -1,6 +1,7 @@
 import { Deadlines } from '../harness/deadlines';
 import { ProtocolClient } from '../harness/client';
 import { LaunchedTarget } from '../harness/launcher';
+import { ModelName } from '../harness/models';
 import { Target } from '../harness/target';
 
 /** MUST failures fail the run; SHOULD failures are non-strict unless --strict; INFO never fails. */
@@ -12,6 +13,42 @@ export type Level = 'MUST' | 'SHOULD' | 'INFO';
  */
 export type Outcome = 'pass' | 'fail' | 'non-strict' | 'skip' | 'informational' | 'blocked' | 'error';
 export const OUTCOMES: readonly Outcome[] = ['pass', 'fail', 'non-strict', 'skip', 'informational', 'blocked', 'error'];
+
+/** A rule of docs/protocol.md, such as 'R2.1'. */
+export type RuleId = `R${number}.${number}`;
+
+/**
+ * The models a case is about: every model, those with a fixed limit (`bounded`), those without
+ * (`unbounded`), or a list. For the others it is skipped, with `because` as the reason.
+ */
+export interface AppliesTo {
+  models: 'all' | 'bounded' | 'unbounded' | readonly ModelName[];
+  because?: string;
+}
+
+/**
+ * `procfs`: reads Linux's /proc (skipped where it is missing); `exclusive`: may take the machine to
+ * itself (a crowd, a flood); `slow`: takes seconds even at a short work delay.
+ */
+export type Tag = 'procfs' | 'exclusive' | 'slow';
+export const TAGS: readonly Tag[] = ['procfs', 'exclusive', 'slow'];
+
+/** What a case measured, typed, for reports to read (instead of parsing its message). */
+export interface Measurements {
+  /** concurrency.limit: sessions served at the same time out of those held open (all of them: "at least") */
+  servedAtOnce?: { count: number; held: number };
+  /** share of one core the server's processes used while they should have been idle or waiting */
+  cpuShare?: number;
+  /** open descriptors of the server's processes at rest and after the sessions */
+  descriptors?: { atRest: number; after: number };
+}
+
+/** The measured limit as reports print it: "5", or "≥ 65" when every session held was served. */
+export function limitText(m: Measurements | undefined): string | undefined {
+  const s = m?.servedAtOnce;
+  if (s === undefined) return undefined;
+  return s.count >= s.held ? `≥ ${s.count}` : `${s.count}`;
+}
 
 /** What happened on one client connection of a case, for evidence and timelines. */
 export interface SessionTrace {
@@ -36,6 +73,10 @@ export interface CaseResult {
   expected?: string;
   actual?: string;
   evidence?: Record<string, unknown>;
+  /** what the case measured, typed (see Measurements) */
+  measurements?: Measurements;
+  /** the rules of docs/protocol.md the case checks */
+  requirement?: readonly RuleId[];
   sessions?: SessionTrace[];
   /** blocked: ids of the cases whose failures explain why the measurement could not be made */
   blockedBy?: string[];
@@ -103,6 +144,7 @@ export interface Exercise<T> {
 export interface CaseReport {
   message?: string;
   evidence?: Record<string, unknown>;
+  measurements?: Measurements;
 }
 
 export interface ConformanceCase {
@@ -110,10 +152,34 @@ export interface ConformanceCase {
   id: string;
   level: Level;
   title: string;
-  /** Why the case does not apply to this target, or undefined when it does. */
+  /** The rules of docs/protocol.md the case checks; a failure prints them. */
+  requirement: readonly RuleId[];
+  /** The models the case is about. */
+  appliesTo: AppliesTo;
+  /** What the case needs and costs (a `procfs` case is skipped where /proc is missing). */
+  tags: readonly Tag[];
+  /**
+   * What the case does to the server, in one to three sentences: the clients it opens, what they send, what it watches
+   * (not the verdict).
+   */
+  description: string;
+  /**
+   * What a conforming server shows: the pass condition in plain words, with the numbers the case uses (deadlines as multiples
+   * of the delay D and the slack, counts, thresholds).
+   */
+  expectation: string;
+  /** The failure in production this case prevents, concretely (who suffers, how it shows). One to three sentences. */
+  why: string;
+  /**
+   * Where to look when it fails: the usual bugs behind a failure, each a short phrase naming the code construct (e.g. "ack
+   * written per read() instead of per ETX", "SIGCHLD handler that calls wait() once per signal"). Two to five entries.
+   */
+  commonCauses: readonly string[];
+  /**
+   * Why the case cannot run against this target although its model is one it applies to (a tool
+   * missing, a delay too short to judge), or undefined when it can.
+   */
   skipReason?(target: Target): string | undefined;
-  /** The case needs /proc (skipped with that reason where it is missing). */
-  needsProcfs?: boolean;
   /**
    * Runs the server with this work delay instead of the declared one, where the command has {delayMs}:
    * a number, or decided per target and timeout multiplier (undefined keeps the declared delay).

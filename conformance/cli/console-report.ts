@@ -38,6 +38,7 @@ export function formatResult(r: CaseResult, color = useColor(), verdict?: Verdic
   } else if (failed && r.message) {
     lines.push(`      ${r.message}`);
   }
+  if (failed && r.requirement?.length) lines.push(`      rule:     ${r.requirement.join(', ')} (docs/protocol.md)`);
   if (failed || r.outcome === 'blocked') {
     for (const [k, v] of Object.entries(r.evidence ?? {})) lines.push(`      ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
   }

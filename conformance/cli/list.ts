@@ -1,18 +1,17 @@
 import { allCases } from '../cases';
 import { ConformanceCase } from '../cases/types';
 import { MODEL_DESCRIPTIONS, MODELS, ModelName } from '../harness/models';
-import { resolveTarget } from '../harness/target';
+import { modelsOf } from '../cases/applies-to';
+import { protocolRules } from '../cases/rules';
+import { casesMarkdown } from '../reports/cases-markdown';
 import { parseFlags } from './usage';
 
-export const LIST_HELP = `Usage: server-models list [models|cases] [--json]
+export const LIST_HELP = `Usage: server-models list [models|cases] [--json | --markdown]
 
 Lists the models the kit knows and the cases it runs: stable id, level (MUST fails a run, SHOULD
-fails it only with --strict, INFO reports a measurement), the models it applies to, and what it checks.`;
-
-/** The models a case applies to (those for which it is not skipped by design). */
-export function modelsOf(c: ConformanceCase): ModelName[] {
-  return MODELS.filter((model) => c.skipReason?.(resolveTarget({ name: model, cmd: 'server --port {port}', model })) === undefined);
-}
+fails it only with --strict, INFO reports a measurement), the models it applies to, and what it checks.
+--markdown prints the case reference (docs/cases.md): per case its rules, what it does, what it
+expects, why it matters and the common causes of a failure.`;
 
 function modelsColumn(c: ConformanceCase): string {
   const models = modelsOf(c);
@@ -21,7 +20,7 @@ function modelsColumn(c: ConformanceCase): string {
 
 /** `server-models list`: returns the exit code. */
 export async function listCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
+  const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, markdown: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
   if (values.help) {
     process.stdout.write(`${LIST_HELP}\n`);
     return 0;
@@ -31,9 +30,20 @@ export async function listCommand(args: string[]): Promise<number> {
     process.stderr.write(`server-models: list takes "models" or "cases", got "${positionals.join(' ')}"\n`);
     return 2;
   }
+  if (values.json && values.markdown) {
+    process.stderr.write('server-models: list takes --json or --markdown, not both\n');
+    return 2;
+  }
+  if (values.markdown) {
+    process.stdout.write(casesMarkdown(allCases, protocolRules()));
+    return 0;
+  }
   if (values.json) {
     const models = MODELS.map((name) => ({ name, description: MODEL_DESCRIPTIONS[name] }));
-    const cases = allCases.map((c) => ({ id: c.id, level: c.level, title: c.title, models: modelsOf(c) }));
+    const cases = allCases.map((c) => ({
+      id: c.id, level: c.level, title: c.title, models: modelsOf(c), requirement: c.requirement, tags: c.tags,
+      description: c.description, expectation: c.expectation, why: c.why, commonCauses: c.commonCauses,
+    }));
     process.stdout.write(`${JSON.stringify(what === 'models' ? { models } : what === 'cases' ? { cases } : { models, cases }, null, 2)}\n`);
     return 0;
   }

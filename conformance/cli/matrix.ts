@@ -1,5 +1,5 @@
 import { selectCases } from './case-selection';
-import { CaseResult } from '../cases/types';
+import { CaseResult, limitText } from '../cases/types';
 import { resolveMultiplier } from '../harness/deadlines';
 import { resolveTarget } from '../harness/target';
 import { referenceTargets } from '../reference';
@@ -89,8 +89,9 @@ export async function matrixCommand(args: string[]): Promise<number> {
       continue;
     }
     const byArea = areas.map((a) => cell(impl.cases.filter((r) => areaOf(r.id) === a), color)).join('');
-    const limit = impl.cases.find((r) => r.id === 'concurrency.limit')?.message ?? '';
-    process.stdout.write(`${impl.name.padEnd(24)}${byArea}${limit.replace('measured limit ', '')}\n`);
+    const limitCase = impl.cases.find((r) => r.id === 'concurrency.limit');
+    const limit = limitText(limitCase?.measurements) ?? limitCase?.actual ?? '';
+    process.stdout.write(`${impl.name.padEnd(24)}${byArea}${limit}\n`);
   }
   for (const spec of missing) process.stdout.write(`${spec.name.padEnd(24)}not built (C servers need a C compiler: make -C servers/c)\n`);
   const failing = report.implementations.filter((i) => i.cases.some((x) => x.outcome === 'fail')).length;

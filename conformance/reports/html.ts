@@ -1,4 +1,4 @@
-import { CaseResult, Outcome, OUTCOMES } from '../cases/types';
+import { CaseResult, limitText, Outcome, OUTCOMES } from '../cases/types';
 import { Limit } from '../harness/models';
 import { ImplementationReport, RunReport } from './run-report';
 import { escapeMarkup as esc, renderTimelineSvg } from './timeline-svg';
@@ -107,8 +107,8 @@ function plural(n: number, word: string): string {
 function measuredLimit(impl: ImplementationReport): string {
   const result = impl.cases.find((r) => r.id === 'concurrency.limit');
   if (!result) return '—';
-  const measured = /measured limit\s+(.+)$/.exec(result.message ?? '');
-  if (measured) return measured[1];
+  const measured = limitText(result.measurements);
+  if (measured !== undefined) return measured;
   if (result.actual !== undefined) return result.actual;
   return result.outcome === 'skip' ? 'skipped' : '—';
 }

@@ -12,6 +12,7 @@ import { runMarker } from '../../harness/watchdog';
 import { fixtureCommand } from './launch-fixtures';
 import { ConformanceCase } from '../../cases/types';
 import { runCase } from '../../runner';
+import { caseDefaults } from '../case-defaults';
 
 const deadlines = makeDeadlines(0, 1);
 const quick = { ...deadlines, ready: () => 1500 };
@@ -170,7 +171,7 @@ describe('a start that runs out of time in a run', () => {
   test('is tried again with the machine alone, and its case runs on the second start', async () => {
     const starts = join(scratch, 'second-start');
     const slow = resolveTarget({ name: 'slow once', cmd: fixtureCommand('listens-on-second-start', '{port}', starts), model: 'event-loop', delayMs: 0 });
-    const listens: ConformanceCase = { id: 'fixture.listens', level: 'MUST', title: 'it listens', run: async (ctx) => ({ message: `port ${ctx.server.port}` }) };
+    const listens: ConformanceCase = { ...caseDefaults, id: 'fixture.listens', level: 'MUST', title: 'it listens', run: async (ctx) => ({ message: `port ${ctx.server.port}` }) };
     const result = await runCase(listens, slow, quick);
     expect(result.outcome).toBe('pass');
     expect(startsOf(starts)).toHaveLength(2);

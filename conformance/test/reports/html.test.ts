@@ -58,7 +58,7 @@ const serial: ImplementationReport = {
       evidence: { received: 'ack', counts: { fds: 3, threads: [1, 2] }, nothing: null, big: BigInt(7) },
     }),
     result('close.fin.goodbye', 'fail', { message: 'expected FIN; saw RST', expected: 'FIN', actual: 'RST', evidence: { closeKind: 'rst' } }),
-    result('concurrency.limit', 'pass', { message: 'measured limit 1', sessions: serialSessions(2, 100) }),
+    result('concurrency.limit', 'pass', { message: 'measured limit 1', measurements: { servedAtOnce: { count: 1, held: 2 } }, sessions: serialSessions(2, 100) }),
     result('concurrency.timing', 'informational', { message: '2600 ms for 25 messages', sessions: serialSessions(5, 100) }),
     result('concurrency.burst', 'pass', { sessions: [] }),
     result('resources.fds.idle', 'skip', { message: 'this machine has no /proc' }),
@@ -77,6 +77,7 @@ const parallel: ImplementationReport = {
     result('resources.zombies', 'error', { message: 'kit error: cannot read x', stack: 'TypeError: cannot read x\n    at kit.ts:1' }),
     result('concurrency.limit', 'pass', {
       message: 'measured limit ≥ 65',
+      measurements: { servedAtOnce: { count: 65, held: 65 } },
       sessions: [
         ...parallelSessions(64, 100),
         { label: 'reset one', connectedAt: 2, acksAt: [], endedAt: 50, endedBy: 'server-rst' },

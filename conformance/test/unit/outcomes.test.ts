@@ -9,6 +9,7 @@ import { RunReport } from '../../reports/run-report';
 import { exitCodeOf, judgeCase } from '../../reports/verdict';
 import { referenceTarget } from '../../reference';
 import { explainBlocked, runCase } from '../../runner';
+import { caseDefaults } from '../case-defaults';
 
 const result = (id: string, outcome: CaseResult['outcome'], extra: Partial<CaseResult> = {}): CaseResult =>
   ({ id, level: 'MUST', title: id, outcome, durationMs: 5, ...extra });
@@ -48,6 +49,8 @@ describe('blocked and error outcomes', () => {
   test('the console says what was not measured and why, and calls a kit error the kit\'s', () => {
     expect(formatResult(result('resources.fds', 'blocked', { message: 'the server died', blockedBy: ['x.y'] }), false)).toMatch(/^BLOCK resources\.fds[\s\S]*not measured: the server died\n\s+explained by: x\.y/);
     expect(formatResult(result('a.b', 'error', { message: 'kit error: boom' }), false)).toMatch(/^ERROR a\.b[\s\S]*a fault of the kit, not of the server/);
+    expect(formatResult(result('protocol.ack.single', 'fail', { expected: '1 ack', actual: 'nothing', requirement: ['R2.1', 'R2.4'] }), false))
+      .toMatch(/actual:   nothing\n\s+rule:     R2\.1, R2\.4 \(docs\/protocol\.md\)/);
     expect(formatResult(result('a.b', 'informational', { level: 'INFO', message: 'not measured: no ack', expected: 'an ack', actual: 'nothing' }), false)).toMatch(/INFO[\s\S]*expected: an ack/);
   });
 
@@ -55,8 +58,8 @@ describe('blocked and error outcomes', () => {
     const spec = referenceTarget('event-loop', 'ts', 100);
     const target = resolveTarget(spec);
     const deadlines = makeDeadlines(100, 1);
-    const buggy: ConformanceCase = { id: 'kit.bug', level: 'MUST', title: 'a case with a bug', async run() { throw new TypeError('cannot read x of undefined'); } };
-    const blocked: ConformanceCase = { id: 'kit.blocked', level: 'MUST', title: 'a case that cannot measure', async run() { throw new CaseBlocked('nothing to measure', ['a.b']); } };
+    const buggy: ConformanceCase = { ...caseDefaults, id: 'kit.bug', level: 'MUST', title: 'a case with a bug', async run() { throw new TypeError('cannot read x of undefined'); } };
+    const blocked: ConformanceCase = { ...caseDefaults, id: 'kit.blocked', level: 'MUST', title: 'a case that cannot measure', async run() { throw new CaseBlocked('nothing to measure', ['a.b']); } };
     const bug = await runCase(buggy, target, deadlines);
     expect(bug).toMatchObject({ outcome: 'error', message: 'kit error: cannot read x of undefined' });
     expect(bug.stack).toContain('TypeError');
@@ -65,7 +68,7 @@ describe('blocked and error outcomes', () => {
 
   test('a failed connect states what was true: server alive or not, a listener or not', async () => {
     const target = resolveTarget(referenceTarget('event-loop', 'ts', 100));
-    const deaf: ConformanceCase = { id: 'kit.deaf', level: 'MUST', title: 'connects after killing the server', async run(ctx) {
+    const deaf: ConformanceCase = { ...caseDefaults, id: 'kit.deaf', level: 'MUST', title: 'connects after killing the server', async run(ctx) {
       process.kill(ctx.server.serverPid, 'SIGKILL');
       await pollUntil(() => !ctx.server.serverAlive() && ctx.server.exitStatus() !== undefined, 2000);
       await ctx.connect();

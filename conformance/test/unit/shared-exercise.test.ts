@@ -5,6 +5,7 @@ import { resolveTarget } from '../../harness/target';
 import { referenceTarget } from '../../reference';
 import { CHAIN_LENGTH, planBatches, planUnits, runSuite } from '../../runner';
 import { formatTimings, summarizeTimings } from '../../reports/timings';
+import { caseDefaults } from '../case-defaults';
 
 afterAll(() => stopAllTargets());
 
@@ -14,7 +15,7 @@ const deadlines = makeDeadlines(100, 1);
 /** Cases that record which server they saw and how often their exercise ran. */
 function sharing(exercise: Exercise<number>, seen: Map<string, number>): ConformanceCase[] {
   return ['a', 'b', 'c'].map((name) => ({
-    id: `shared.${name}`, level: 'MUST' as const, title: name, exercise,
+    ...caseDefaults, id: `shared.${name}`, level: 'MUST' as const, title: name, exercise,
     async run(ctx) {
       const observed = await ctx.exercised(exercise);
       seen.set(name, ctx.server.serverPid);
@@ -34,7 +35,7 @@ describe('cases sharing a server', () => {
       return ++runs;
     } };
     const seen = new Map<string, number>();
-    const alone: ConformanceCase = { id: 'alone.x', level: 'MUST', title: 'alone', async run(ctx) { seen.set('alone', ctx.server.serverPid); } };
+    const alone: ConformanceCase = { ...caseDefaults, id: 'alone.x', level: 'MUST', title: 'alone', async run(ctx) { seen.set('alone', ctx.server.serverPid); } };
     const [a, b, c] = sharing(exercise, seen);
     const cases = [a, alone, b, c];
     expect(planUnits(cases).map((u) => u.map((x) => x.id))).toEqual([['shared.a', 'shared.b', 'shared.c'], ['alone.x']]);
@@ -56,13 +57,13 @@ describe('cases sharing a server', () => {
   });
 
   test('units that need the machine alone form one batch, first', () => {
-    const mk = (id: string, exclusive: boolean): ConformanceCase => ({ id, level: 'MUST', title: id, exclusive, async run() { /* not run */ } });
+    const mk = (id: string, exclusive: boolean): ConformanceCase => ({ ...caseDefaults, id, level: 'MUST', title: id, exclusive, async run() { /* not run */ } });
     const batches = planBatches([mk('s.1', false), mk('x.1', true), mk('s.2', false), mk('x.2', true)], target, deadlines);
     expect(batches.map((b) => b.map((plan) => plan.unit.map((c) => c.id)))).toEqual([[['x.1'], ['x.2']], [['s.1']], [['s.2']]]);
   });
 
   test('cases that may share a server form chains of at most CHAIN_LENGTH, apart from the others', () => {
-    const mk = (id: string, sharesServer: boolean): ConformanceCase => ({ id, level: 'MUST', title: id, sharesServer, async run() { /* not run */ } });
+    const mk = (id: string, sharesServer: boolean): ConformanceCase => ({ ...caseDefaults, id, level: 'MUST', title: id, sharesServer, async run() { /* not run */ } });
     const cases = [mk('s.1', true), mk('s.2', true), mk('x.1', false), mk('s.3', true), mk('s.4', true), mk('s.5', true)];
     expect(CHAIN_LENGTH).toBe(4);
     expect(planUnits(cases).map((u) => u.map((c) => c.id))).toEqual([['s.1', 's.2', 's.3', 's.4'], ['x.1'], ['s.5']]);
@@ -75,7 +76,7 @@ describe('cases sharing a server', () => {
     const servers = new Map<string, number[]>();
     const used = new Set<number>();
     const chained = (id: string, fails: (pid: number) => boolean): ConformanceCase => ({
-      id, level: 'MUST', title: id, sharesServer: true,
+      ...caseDefaults, id, level: 'MUST', title: id, sharesServer: true,
       async run(ctx) {
         const pid = ctx.server.serverPid;
         servers.set(id, [...(servers.get(id) ?? []), pid]);
