@@ -1,5 +1,6 @@
 import { AddressInfo, createServer } from 'node:net';
 import { spawn } from 'node:child_process';
+import { pollUntil } from '../../harness/deadlines';
 import { parseStat, parseTcpTable, processTree, readListeners, readProcess, readTcpTable, runnableNs, runnableShare, socketInodes } from '../../harness/procfs';
 
 describe('parseStat', () => {
@@ -54,11 +55,11 @@ describe('parseTcpTable', () => {
 describe('runnableNs', () => {
   test('a spinning process is runnable all the window, a sleeping one hardly at all', async () => {
     const spin = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
-    const sleep = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    // a process that is asleep from its first instant (a Node one would still be starting up under load)
+    const sleep = spawn('sleep', ['60'], { stdio: 'ignore' });
     try {
       const pids = [spin.pid as number, sleep.pid as number];
-      // both started and settled (Node's own start-up is CPU work)
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await pollUntil(() => readProcess(sleep.pid as number)?.state === 'S', 5000)).toBe(true);
       const before = runnableNs(pids);
       const at = Date.now();
       await new Promise((resolve) => setTimeout(resolve, 400));
