@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ModelName, REFERENCE_MODELS } from './harness/models';
+import { DEFAULT_POOL_SIZE, hasPool, ModelName, REFERENCE_MODELS } from './harness/models';
 import { packageRoot } from './harness/paths';
 import { TargetSpec } from './harness/target';
 
@@ -17,19 +17,17 @@ export function referenceServerPath(model: ModelName, lang: Language): string {
 export function referenceCommand(model: ModelName, lang: Language): string {
   const file = referenceServerPath(model, lang);
   const run = lang === 'ts' ? `${JSON.stringify(process.execPath)} ${JSON.stringify(file)}` : JSON.stringify(file);
-  const pool = model === 'prefork' || model === 'thread-pool';
-  return `${run} --port {port} --delay-ms {delayMs}${pool ? ' --workers {workers}' : ''}`;
+  return `${run} --port {port} --delay-ms {delayMs}${hasPool(model) ? ' --workers {workers}' : ''}`;
 }
 
 /** A reference server as a target; `available` says whether it is built on this machine. */
 export function referenceTarget(model: ModelName, lang: Language, delayMs: number, workers?: number): TargetSpec & { available: boolean } {
-  const pool = model === 'prefork' || model === 'thread-pool';
   return {
     name: `${lang}/${model}`,
     cmd: referenceCommand(model, lang),
     model,
     delayMs,
-    workers: workers ?? (pool ? 5 : undefined),
+    workers: workers ?? (hasPool(model) ? DEFAULT_POOL_SIZE : undefined),
     readyLine: true,
     available: existsSync(referenceServerPath(model, lang)),
   };

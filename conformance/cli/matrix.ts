@@ -1,13 +1,13 @@
-import { selectCases } from './case-selection';
+import { selectCases } from '../cases/selection';
 import { CaseResult, limitText } from '../cases/types';
 import { resolveMultiplier } from '../harness/deadlines';
 import { resolveTarget } from '../harness/target';
 import { referenceTargets } from '../reference';
 import { exitCodeOf } from '../reports/verdict';
-import { formatResult, paint, useColor } from './console-report';
+import { formatResult, paint, useColor } from '../reports/console';
 import { ProgressLine } from './progress';
 import { defaultJobs, runTargets } from './run-targets';
-import { intFlag, parseFlags, UsageError } from './usage';
+import { intFlag, parseFlags, UsageError } from '../flags';
 import { writeReports } from './write-reports';
 
 export const MATRIX_HELP = `Usage: server-models matrix [--delay-ms D] [--lang ts|c] [--only GLOB] [--skip GLOB]

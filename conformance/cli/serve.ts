@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { isModel, REFERENCE_MODELS } from '../harness/models';
 import { Language, referenceServerPath } from '../reference';
 import { existsSync } from 'node:fs';
-import { parseFlags, UsageError } from './usage';
+import { parseFlags, UsageError } from '../flags';
 
 export const SERVE_HELP = `Usage: server-models serve <model> [--lang ts|c] [options]
 

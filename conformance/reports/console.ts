@@ -1,5 +1,5 @@
 import { CaseResult, Outcome, OUTCOMES } from '../cases/types';
-import { Verdict } from '../reports/verdict';
+import { Verdict } from './verdict';
 
 const COLORS: Record<Outcome, string> = { pass: '32', fail: '31', 'non-strict': '33', skip: '90', informational: '36', blocked: '35', error: '41;97' };
 const LABELS: Record<Outcome, string> = { pass: 'PASS', fail: 'FAIL', 'non-strict': 'WARN', skip: 'SKIP', informational: 'INFO', blocked: 'BLOCK', error: 'ERROR' };
