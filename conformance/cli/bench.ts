@@ -3,7 +3,7 @@ import { makeDeadlines, resolveMultiplier } from '../harness/deadlines';
 import { launchTarget } from '../harness/launcher';
 import { isModel, MODEL_TRAITS, MODELS } from '../harness/models';
 import { resolveTarget, Target, TargetError } from '../harness/target';
-import { referenceTarget, referenceTargets } from '../reference';
+import { ensureCServers, referenceTarget, referenceTargets } from '../reference';
 import { BenchImplementation, BenchLevel, BenchRatio, BenchReport, GeneratorCheck } from '../bench/bench-report';
 import { BenchSettings, BenchTarget, benchTarget } from '../bench/bench-target';
 import { cBenchBinary, runCClient } from '../bench/c-baselines';
@@ -59,6 +59,7 @@ function seconds(value: string | undefined, name: string, fallback: number, max:
 
 /** The reference servers, the baseline, and what each can sensibly be given. */
 function allBenchTargets(): BenchTarget[] {
+  ensureCServers(); // built on first use where the package has no build of its own; missing ones are left out
   const targets: BenchTarget[] = referenceTargets(0)
     .filter((s) => s.available)
     .map((s) => ({
