@@ -10,7 +10,7 @@ import { notAppliedReason } from './cases/applies-to';
 import { CaseBlocked, CaseContext, CaseFailure, CaseResult, ConformanceCase, Exercise, Level, Outcome, SessionTrace } from './cases/types';
 
 function failureOutcome(level: Level): Outcome {
-  return level === 'MUST' ? 'fail' : level === 'SHOULD' ? 'non-strict' : 'informational';
+  return level === 'MUST' ? 'fail' : level === 'SHOULD' ? 'warn' : 'informational';
 }
 
 /** What a caller may want to know of a case's run. */
@@ -400,7 +400,7 @@ export async function runSuite(declared: Target, cases: ConformanceCase[], optio
  * are the explanation, and only they are named.
  */
 export function explainBlocked(results: CaseResult[]): CaseResult[] {
-  const failed = new Set(results.filter((r) => r.outcome === 'fail' || r.outcome === 'non-strict').map((r) => r.id));
+  const failed = new Set(results.filter((r) => r.outcome === 'fail' || r.outcome === 'warn').map((r) => r.id));
   for (const r of results) {
     if (r.outcome !== 'blocked' || !r.blockedBy) continue;
     const seen = r.blockedBy.filter((id) => failed.has(id));

@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../harness/paths';
+import { cBuildDir } from '../harness/paths';
 
 /** The minimal C programs the benchmark compares against (servers/c/bench/, built with the C servers). */
 export function cBenchBinary(name: 'minimal-epoll-server' | 'closed-loop-client'): string | undefined {
-  const file = join(packageRoot(), 'servers', 'c', 'build', 'bench', name);
+  const file = join(cBuildDir(), 'bench', name);
   return existsSync(file) ? file : undefined;
 }
 

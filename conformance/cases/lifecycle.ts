@@ -2,7 +2,7 @@ import { constants } from 'node:os';
 import { frame, ProtocolClient } from '../harness/client';
 import { launchTarget, listensOn } from '../harness/launcher';
 import { pollUntil } from '../harness/deadlines';
-import { hasProcessPool } from '../harness/models';
+import { PROCESS_POOL_MODELS } from '../harness/models';
 import { listProcesses } from '../harness/procfs';
 import { childrenOf, describeProcess, sampleTree } from '../harness/tree-probe';
 import { CaseContext, ConformanceCase, check } from './types';
@@ -195,7 +195,7 @@ export const lifecycleCases: ConformanceCase[] = [
   {
     id: 'lifecycle.worker-respawn',
     requirement: ['R8.4', 'R7.3'],
-    appliesTo: { models: ['prefork', 'master-worker'], because: 'the other models have no process pool to repair' },
+    appliesTo: { models: PROCESS_POOL_MODELS, because: 'the other models have no process pool to repair' },
     tags: ['procfs'],
     level: 'MUST',
     title: 'a killed worker process is reaped and replaced, and the capacity restored',

@@ -1,5 +1,5 @@
 import { pollUntil } from '../harness/deadlines';
-import { crowdsAreHeavy, hasProcessPool, Limit } from '../harness/models';
+import { crowdsAreHeavy, hasProcessPool, Limit, MODEL_TRAITS } from '../harness/models';
 import { childrenOf, describeFdCounts, describeProcess, describeSocket, fdGrowth, fdsByKind, MIB, sampleTree, TreeSample } from '../harness/tree-probe';
 import { CaseContext, ConformanceCase, Exercise, check } from './types';
 import { cpuShare, exercise, ticksPerProcess, requireServer, settleTo, stableBaseline, warmUp } from './resource-helpers';
@@ -180,8 +180,8 @@ export const resourceCases: ConformanceCase[] = [
       const after = await settleTo(ctx, count, baseline);
       check(count(after) <= baseline, `at most ${baseline} processes (the idle baseline)`, `${count(after)}`,
         { ...evidence, processes: after.processes.map(describeProcess) });
-      if (ctx.target.model === 'fork-per-connection') {
-        check(count(after) === 1, 'the parent alone once every connection is over', `${count(after)} processes`, { processes: after.processes.map(describeProcess) });
+      if (MODEL_TRAITS[ctx.target.model].perSession === 'process') {
+        check(count(after) === 1, 'the parent alone once every connection (a process each) is over', `${count(after)} processes`, { processes: after.processes.map(describeProcess) });
       }
       const pool = hasProcessPool(ctx.target.model) ? ctx.target.workers : undefined;
       if (pool !== undefined) {

@@ -4,15 +4,15 @@ import { LaunchedTarget } from '../harness/launcher';
 import { ModelName } from '../harness/models';
 import { Target } from '../harness/target';
 
-/** MUST failures fail the run; SHOULD failures are non-strict unless --strict; INFO never fails. */
+/** MUST failures fail the run; SHOULD failures warn unless --strict; INFO never fails. */
 export type Level = 'MUST' | 'SHOULD' | 'INFO';
 /**
- * What a case concluded. `fail` (MUST) and `non-strict` (SHOULD) are about the server. `blocked`: the
+ * What a case concluded. `fail` (MUST) and `warn` (SHOULD) are about the server. `blocked`: the
  * measurement could not be made (the server died, nothing listens); the cases that explain it are named.
  * `error`: a fault of the kit itself, never held against the server (the run exits 2).
  */
-export type Outcome = 'pass' | 'fail' | 'non-strict' | 'skip' | 'informational' | 'blocked' | 'error';
-export const OUTCOMES: readonly Outcome[] = ['pass', 'fail', 'non-strict', 'skip', 'informational', 'blocked', 'error'];
+export type Outcome = 'pass' | 'fail' | 'warn' | 'skip' | 'informational' | 'blocked' | 'error';
+export const OUTCOMES: readonly Outcome[] = ['pass', 'fail', 'warn', 'skip', 'informational', 'blocked', 'error'];
 
 /** A rule of docs/protocol.md, such as 'R2.1'. */
 export type RuleId = `R${number}.${number}`;

@@ -1,9 +1,9 @@
 import { cpus, release } from 'node:os';
 import { makeDeadlines, resolveMultiplier } from '../harness/deadlines';
 import { launchTarget } from '../harness/launcher';
-import { isModel, MODELS } from '../harness/models';
+import { isModel, MODEL_TRAITS, MODELS } from '../harness/models';
 import { resolveTarget, Target, TargetError } from '../harness/target';
-import { referenceTarget, referenceTargets } from '../reference';
+import { ensureCServers, referenceTarget, referenceTargets } from '../reference';
 import { BenchImplementation, BenchLevel, BenchRatio, BenchReport, GeneratorCheck } from '../bench/bench-report';
 import { BenchSettings, BenchTarget, benchTarget } from '../bench/bench-target';
 import { cBenchBinary, runCClient } from '../bench/c-baselines';
@@ -12,7 +12,7 @@ import { runLoad } from '../bench/load-generator';
 import { renderBenchHtml } from '../reports/bench-html';
 import { kitVersion } from './run-targets';
 import { ProgressLine } from './progress';
-import { intFlag, parseFlags, UsageError } from './usage';
+import { intFlag, parseFlags, UsageError } from '../flags';
 import { writeReportFile } from './write-reports';
 
 export const BENCH_HELP = `Usage: server-models bench --cmd "<command>" [options]
@@ -59,11 +59,12 @@ function seconds(value: string | undefined, name: string, fallback: number, max:
 
 /** The reference servers, the baseline, and what each can sensibly be given. */
 function allBenchTargets(): BenchTarget[] {
+  ensureCServers(); // built on first use where the package has no build of its own; missing ones are left out
   const targets: BenchTarget[] = referenceTargets(0)
     .filter((s) => s.available)
     .map((s) => ({
       target: resolveTarget(s),
-      c10k: s.model === 'event-loop' || s.model === 'master-worker',
+      c10k: MODEL_TRAITS[s.model].manySockets,
       // A Node.js process per connection costs ~40 MiB: a thousand would not fit this kind of machine.
       ...(s.name === 'ts/fork-per-connection' ? { maxConnections: 100, capReason: 'a Node.js process per connection (~40 MiB each): capped at 100' } : {}),
     }));

@@ -2,13 +2,13 @@ import { resolveMultiplier } from '../harness/deadlines';
 import { isModel, MODELS } from '../harness/models';
 import { resolveTarget, Target, TargetError } from '../harness/target';
 import { exitCodeOf, judgeCase } from '../reports/verdict';
-import { selectCases } from './case-selection';
-import { formatResult, formatTally, tally, useColor } from './console-report';
+import { selectCases } from '../cases/selection';
+import { formatResult, formatTally, tally, useColor } from '../reports/console';
 import { expectedFailuresFor, ExpectedFailure, loadExpectFail } from './expect-fail';
 import { loadManifest } from './manifest';
 import { ProgressLine } from './progress';
 import { defaultJobs, runTargets } from './run-targets';
-import { intFlag, parseFlags, UsageError } from './usage';
+import { intFlag, parseFlags, UsageError } from '../flags';
 import { writeReports } from './write-reports';
 import { formatTimings, summarizeTimings } from '../reports/timings';
 

@@ -1,4 +1,4 @@
-import { paint } from './console-report';
+import { paint } from '../reports/console';
 import { clientLabel, SessionTrace } from './client-timeline';
 
 /** What the run asked of every client, as far as judging the outcome needs it. */

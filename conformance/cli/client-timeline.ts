@@ -1,4 +1,4 @@
-import { paint } from './console-report';
+import { paint } from '../reports/console';
 
 /** How one client's session ended. */
 export type SessionEnd =

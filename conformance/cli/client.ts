@@ -1,8 +1,8 @@
 import { formatClientTable, formatOverall, serviceVerdict, sessionSucceeded } from './client-summary';
 import { runSession, SessionPlan } from './client-session';
 import { renderTimeline, SessionTrace, timelineLegend } from './client-timeline';
-import { useColor } from './console-report';
-import { intFlag, parseFlags, UsageError } from './usage';
+import { useColor } from '../reports/console';
+import { intFlag, parseFlags, UsageError } from '../flags';
 
 export const MAX_CLIENTS = 1000;
 export const MAX_MESSAGES = 10_000;

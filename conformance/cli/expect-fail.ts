@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { allCases, matchCases } from '../cases';
-import { UsageError } from './usage';
+import { UsageError } from '../flags';
 
 /**
  * One line of an expect-fail file: a case id glob, optionally preceded by the target name it is

@@ -4,7 +4,7 @@ import { MODEL_DESCRIPTIONS, MODELS, ModelName } from '../harness/models';
 import { modelsOf } from '../cases/applies-to';
 import { protocolRules } from '../cases/rules';
 import { casesMarkdown } from '../reports/cases-markdown';
-import { parseFlags } from './usage';
+import { parseFlags } from '../flags';
 
 export const LIST_HELP = `Usage: server-models list [models|cases] [--json | --markdown]
 

@@ -5,7 +5,7 @@ import { clientCommand } from './client';
 import { listCommand } from './list';
 import { matrixCommand } from './matrix';
 import { serveCommand } from './serve';
-import { UsageError } from './usage';
+import { UsageError } from '../flags';
 
 const HELP = `Usage: server-models <command> [options]
 

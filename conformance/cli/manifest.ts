@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { MODELS } from '../harness/models';
 import { resolveTarget, Target, TargetError, TargetSpec } from '../harness/target';
-import { UsageError } from './usage';
+import { UsageError } from '../flags';
 
 /**
  * A manifest lists the servers to check, e.g.

@@ -1,13 +1,13 @@
-import { selectCases } from './case-selection';
+import { selectCases } from '../cases/selection';
 import { CaseResult, limitText } from '../cases/types';
 import { resolveMultiplier } from '../harness/deadlines';
 import { resolveTarget } from '../harness/target';
-import { referenceTargets } from '../reference';
+import { ensureCServers, referenceTargets } from '../reference';
 import { exitCodeOf } from '../reports/verdict';
-import { formatResult, paint, useColor } from './console-report';
+import { formatResult, paint, useColor } from '../reports/console';
 import { ProgressLine } from './progress';
 import { defaultJobs, runTargets } from './run-targets';
-import { intFlag, parseFlags, UsageError } from './usage';
+import { intFlag, parseFlags, UsageError } from '../flags';
 import { writeReports } from './write-reports';
 
 export const MATRIX_HELP = `Usage: server-models matrix [--delay-ms D] [--lang ts|c] [--only GLOB] [--skip GLOB]
@@ -63,6 +63,8 @@ export async function matrixCommand(args: string[]): Promise<number> {
   const cases = selectCases(values.only, values.skip);
   const color = useColor();
   const progress = new ProgressLine();
+  // C servers are built on first use where the package has no build of its own (an installed package).
+  const unbuilt = values.lang === 'ts' ? undefined : ensureCServers();
   const specs = referenceTargets(delayMs).filter((s) => values.lang === undefined || s.name.startsWith(`${values.lang}/`));
   const missing = specs.filter((s) => !s.available);
   const report = await runTargets(
@@ -93,7 +95,7 @@ export async function matrixCommand(args: string[]): Promise<number> {
     const limit = limitText(limitCase?.measurements) ?? limitCase?.actual ?? '';
     process.stdout.write(`${impl.name.padEnd(24)}${byArea}${limit}\n`);
   }
-  for (const spec of missing) process.stdout.write(`${spec.name.padEnd(24)}not built (C servers need a C compiler: make -C servers/c)\n`);
+  for (const spec of missing) process.stdout.write(`${spec.name.padEnd(24)}not built: ${unbuilt ?? 'make -C servers/c'}\n`);
   const failing = report.implementations.filter((i) => i.cases.some((x) => x.outcome === 'fail')).length;
   process.stdout.write(`\n${report.implementations.length} implementations checked in ${(report.durationMs / 60000).toFixed(1)} min, ${failing} with a failing MUST case\n`);
   for (const line of writeReports(report, { json: values.json, junit: values.junit, html: values.html }, false)) process.stdout.write(`report ${line}\n`);

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { isModel, REFERENCE_MODELS } from '../harness/models';
-import { Language, referenceServerPath } from '../reference';
+import { ensureCServers, Language, referenceServerPath } from '../reference';
 import { existsSync } from 'node:fs';
-import { parseFlags, UsageError } from './usage';
+import { parseFlags, UsageError } from '../flags';
 
 export const SERVE_HELP = `Usage: server-models serve <model> [--lang ts|c] [options]
 
@@ -48,10 +48,10 @@ export async function serveCommand(args: string[]): Promise<number> {
   if (!isModel(model) || !REFERENCE_MODELS.includes(model)) throw new UsageError(`no reference server for "${model}": one of ${REFERENCE_MODELS.join(', ')}`);
   const lang = (values.lang ?? 'ts') as Language;
   if (lang !== 'ts' && lang !== 'c') throw new UsageError(`--lang must be ts or c, got "${String(values.lang)}"`);
+  const unbuilt = lang === 'c' ? ensureCServers() : undefined;
+  if (unbuilt !== undefined) throw new UsageError(`the C ${model} server: ${unbuilt}`);
   const file = referenceServerPath(model, lang);
-  if (!existsSync(file)) {
-    throw new UsageError(lang === 'c' ? `the C ${model} server is not built (needs a C compiler: make -C servers/c)` : `${file} is missing (run: npm run build)`);
-  }
+  if (!existsSync(file)) throw new UsageError(`${file} is missing (run: npm run build)`);
   const argv = PASSED_THROUGH.flatMap((f) => (values[f] !== undefined ? [`--${f}`, String(values[f])] : []));
   const [command, commandArgs] = lang === 'ts' ? [process.execPath, [file, ...argv]] : [file, argv];
   const child = spawn(command, commandArgs, { stdio: 'inherit' });

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { renderHtmlReport } from '../reports/html';
 import { renderJunit } from '../reports/junit';
 import { RunReport } from '../reports/run-report';
-import { UsageError } from './usage';
+import { UsageError } from '../flags';
 
 export interface ReportFiles {
   json?: string;

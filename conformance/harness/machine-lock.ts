@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pollUntil } from './deadlines';
+import { pidExists } from './procfs';
 
 /**
  * A machine-wide reader/writer lock between every kit process (Jest workers, concurrent mutant
@@ -16,15 +17,6 @@ function lockDir(): string {
 }
 const exclusiveDir = (): string => join(lockDir(), 'exclusive');
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function exclusiveOwner(): number | undefined {
   try {
     return Number(readFileSync(join(exclusiveDir(), 'pid'), 'utf8')) || -1;
@@ -36,7 +28,7 @@ function exclusiveOwner(): number | undefined {
 /** Removes the exclusive entry if its owner died. */
 function clearStaleExclusive(): void {
   const owner = exclusiveOwner();
-  if (owner !== undefined && owner > 0 && !alive(owner)) rmSync(exclusiveDir(), { recursive: true, force: true });
+  if (owner !== undefined && owner > 0 && !pidExists(owner)) rmSync(exclusiveDir(), { recursive: true, force: true });
 }
 
 /** Entries of live holders (or waiters) of a kind; entries of dead processes are removed. */
@@ -46,7 +38,7 @@ function liveEntries(kind: 'shared' | 'waiting'): number {
   for (const name of readdirSync(lockDir())) {
     const m = pattern.exec(name);
     if (!m) continue;
-    if (alive(Number(m[1]))) n++;
+    if (pidExists(Number(m[1]))) n++;
     else rmSync(join(lockDir(), name), { force: true });
   }
   return n;

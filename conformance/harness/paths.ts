@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 /** The root of the server-models package (the folder holding its package.json), found upward from here. */
@@ -25,4 +26,28 @@ export function packageRoot(): string {
  */
 export function compiledModule(relative: string): string {
   return join(packageRoot(), 'dist', `${relative}.js`);
+}
+
+/** The kit's version, which keys the cache of C servers built on first use. */
+function kitVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * Where the C servers are: the package's own build (a checkout, where `npm ci` builds them), or else a
+ * per-user cache keyed by the kit's version, where `ensureCServers` builds them on first use (an
+ * installed package: npm runs no build script of a dependency). SM_C_BUILD=build-sanitize names the
+ * AddressSanitizer + UBSan build of a checkout.
+ */
+export function cBuildDir(): string {
+  const root = packageRoot();
+  if (process.env.SM_C_BUILD) return join(root, 'servers', 'c', process.env.SM_C_BUILD);
+  const own = join(root, 'servers', 'c', 'build');
+  if (existsSync(own)) return own;
+  const cache = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(cache, 'server-models', kitVersion(), 'c');
 }

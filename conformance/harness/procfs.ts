@@ -38,6 +38,19 @@ export interface TcpRow {
   inode: number;
 }
 
+/**
+ * True while a process with this pid exists, zombies included. EPERM means it exists and belongs to
+ * someone else: the kit watches its own processes, so both agree on what "alive" means.
+ */
+export function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** True when this machine exposes the /proc files the kit reads. */
 export function hasProcfs(): boolean {
   return existsSync('/proc/self/stat') && existsSync('/proc/self/net/tcp');

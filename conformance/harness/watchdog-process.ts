@@ -8,19 +8,11 @@
  * result, and a test waiting for ever would keep it alive for ever, so it is ended too.
  */
 import { killMarkedRun } from './reaper';
+import { pidExists } from './procfs';
 
 const [marker, ...watched] = process.argv.slice(2);
 const sessions = new Set<number>();
 let firing = false;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function fire(orphanedWorker?: number): void {
   if (firing) return;
@@ -37,8 +29,8 @@ function endOrphanedWorker(pid: number): void {
   } catch {
     return;
   }
-  for (let i = 0; i < 20 && alive(pid); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
-  if (alive(pid)) {
+  for (let i = 0; i < 20 && pidExists(pid); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  if (pidExists(pid)) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
@@ -68,6 +60,6 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () =
 
 const [kitPid, jestMainPid] = watched.map(Number);
 setInterval(() => {
-  if (!alive(kitPid)) fire();
-  else if (jestMainPid > 1 && !alive(jestMainPid)) fire(kitPid);
+  if (!pidExists(kitPid)) fire();
+  else if (jestMainPid > 1 && !pidExists(jestMainPid)) fire(kitPid);
 }, 150);

@@ -1,9 +1,9 @@
-import { selectCases } from '../cli/case-selection';
+import { selectCases } from '../cases/selection';
 import { CaseResult, ConformanceCase, Outcome } from '../cases/types';
 import { makeDeadlines, resolveMultiplier } from '../harness/deadlines';
 import { LaunchedTarget } from '../harness/launcher';
 import { resolveTarget, TargetSpec } from '../harness/target';
-import { formatResult } from '../cli/console-report';
+import { formatResult } from '../reports/console';
 import { planBatches, PlannedUnit, runPlans } from '../runner';
 
 export interface ConformanceOptions {

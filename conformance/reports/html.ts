@@ -5,11 +5,11 @@ import { escapeMarkup as esc, renderTimelineSvg } from './timeline-svg';
 
 
 /** Cell text: short enough for a matrix of some forty columns. */
-const CELL_LABELS: Record<Outcome, string> = { pass: 'pass', fail: 'fail', 'non-strict': 'non-strict', skip: 'skip', informational: 'info', blocked: 'blocked', error: 'kit error' };
+const CELL_LABELS: Record<Outcome, string> = { pass: 'pass', fail: 'fail', warn: 'warn', skip: 'skip', informational: 'info', blocked: 'blocked', error: 'kit error' };
 
 /** What each outcome means, for the legend. */
 const OUTCOME_MEANINGS: Record<Outcome, string> = {
-  pass: 'the server does what the case checks', fail: 'a MUST case failed', 'non-strict': 'a SHOULD case failed',
+  pass: 'the server does what the case checks', fail: 'a MUST case failed', warn: 'a SHOULD case failed',
   skip: 'does not apply (the reason is given)', informational: 'measured, not judged',
   blocked: 'could not be measured (the server died, nothing listened); the cases that explain it are named',
   error: 'a fault of the kit itself, not of the server (the run exits 2)',
@@ -34,7 +34,7 @@ ul.counts { list-style: none; display: flex; flex-wrap: wrap; gap: 8px; padding:
 ul.counts li { padding: 3px 10px; border-radius: 12px; }
 .o-pass { color: var(--pass); background: var(--pass-bg); }
 .o-fail { color: var(--fail); background: var(--fail-bg); }
-.o-non-strict { color: var(--ns); background: var(--ns-bg); }
+.o-warn { color: var(--ns); background: var(--ns-bg); }
 .o-skip { color: var(--skip); background: var(--skip-bg); }
 .o-informational { color: var(--info); background: var(--info-bg); }
 .o-blocked { color: var(--blocked); background: var(--blocked-bg); }
@@ -63,7 +63,7 @@ svg.timeline { max-width: 100%; height: auto; border: 1px solid #e6e6e6; border-
 article.case { border-left: 4px solid #ccc; padding: 6px 10px; margin: 6px 0; background: #fcfcfc; }
 article.case.is-pass { border-left-color: var(--pass); }
 article.case.is-fail { border-left-color: var(--fail); }
-article.case.is-non-strict { border-left-color: var(--ns); }
+article.case.is-warn { border-left-color: var(--ns); }
 article.case.is-skip { border-left-color: var(--skip); }
 article.case.is-informational { border-left-color: var(--info); }
 article.case.is-blocked { border-left-color: var(--blocked); }
@@ -151,7 +151,7 @@ type Expectation = 'none' | 'expected-failure' | 'unexpected-pass' | 'listed';
 
 function expectationOf(impl: ImplementationReport, r: CaseResult): Expectation {
   if (!(impl.expectedFailures ?? []).includes(r.id)) return 'none';
-  if (r.outcome === 'fail' || r.outcome === 'non-strict') return 'expected-failure';
+  if (r.outcome === 'fail' || r.outcome === 'warn') return 'expected-failure';
   return r.outcome === 'pass' ? 'unexpected-pass' : 'listed';
 }
 
@@ -173,7 +173,7 @@ function renderHeader(report: RunReport): string {
   const errors = report.implementations.filter((i) => i.error !== undefined).length;
   const expected = report.implementations.reduce((n, impl) => n + impl.cases.filter((r) => expectationOf(impl, r) === 'expected-failure').length, 0);
   const countItems = OUTCOMES.map((o) => `<li class="o-${o}">${counts[o]} ${esc(o)}</li>`);
-  if (expected > 0) countItems.push(`<li class="o-non-strict">${plural(expected, 'expected failure')}</li>`);
+  if (expected > 0) countItems.push(`<li class="o-warn">${plural(expected, 'expected failure')}</li>`);
   if (errors > 0) countItems.push(`<li class="o-fail">${plural(errors, 'implementation')} not checked</li>`);
   return `<header>
 <h1>${esc(report.tool)} conformance report</h1>

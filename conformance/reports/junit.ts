@@ -36,10 +36,10 @@ function testcase(impl: ImplementationReport, r: CaseResult, verdict: Verdict): 
     case 'expected-failure':
       // Listed in --expect-fail: reported as skipped, the way xfail is reported by other test tools.
       return `${open}>\n      <skipped message="${escapeXml(`expected failure: ${r.message ?? ''}`)}"/>\n      <system-out>${escapeXml(details(r))}</system-out>\n    </testcase>`;
-    case 'warning':
+    case 'warn':
     case 'unexpected-pass':
     case 'info': {
-      const note = verdict === 'warning' ? `non-strict (SHOULD) failure\n${details(r)}` : verdict === 'unexpected-pass' ? 'listed in --expect-fail but passed' : (r.message ?? '');
+      const note = verdict === 'warn' ? `warn: a SHOULD case failed\n${details(r)}` : verdict === 'unexpected-pass' ? 'listed in --expect-fail but passed' : (r.message ?? '');
       return `${open}>\n      <system-out>${escapeXml(note)}</system-out>\n    </testcase>`;
     }
     case 'passed':

@@ -6,19 +6,19 @@ import { ImplementationReport, RunReport } from './run-report';
  * - failed: a MUST failure (or a SHOULD one under --strict) that was not expected: fails the run;
  * - expected-failure: a failure listed in --expect-fail: shown, does not fail the run;
  * - unexpected-pass: listed in --expect-fail but passed: reported so the list can be pruned;
- * - warning: a SHOULD failure without --strict;
+ * - warn: a SHOULD failure without --strict;
  * - blocked: the measurement could not be made (the failures that explain it fail the run);
  * - kit-error: the kit failed: the run exits 2, the server is not judged.
  */
-export type Verdict = 'passed' | 'failed' | 'expected-failure' | 'unexpected-pass' | 'warning' | 'skipped' | 'info' | 'blocked' | 'kit-error';
+export type Verdict = 'passed' | 'failed' | 'expected-failure' | 'unexpected-pass' | 'warn' | 'skipped' | 'info' | 'blocked' | 'kit-error';
 
 /** Judges one case result given whether it was expected to fail and whether SHOULD cases are strict. */
 export function judgeCase(r: CaseResult, expectedToFail: boolean, strict: boolean): Verdict {
   if (r.outcome === 'error') return 'kit-error';
   if (r.outcome === 'blocked') return 'blocked';
-  const failed = r.outcome === 'fail' || (strict && r.outcome === 'non-strict');
+  const failed = r.outcome === 'fail' || (strict && r.outcome === 'warn');
   if (failed) return expectedToFail ? 'expected-failure' : 'failed';
-  if (r.outcome === 'non-strict') return expectedToFail ? 'expected-failure' : 'warning';
+  if (r.outcome === 'warn') return expectedToFail ? 'expected-failure' : 'warn';
   if (r.outcome === 'pass') return expectedToFail ? 'unexpected-pass' : 'passed';
   return r.outcome === 'skip' ? 'skipped' : 'info';
 }

@@ -7,7 +7,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, openSync, closeSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { intFlag, parseFlags, UsageError } from '../cli/usage';
+import { intFlag, parseFlags, UsageError } from '../flags';
 import { readJestResults, JestRunSummary } from './jest-results';
 import { findLeftovers, Leftovers, zombiePids } from './leftovers';
 

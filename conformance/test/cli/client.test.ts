@@ -5,7 +5,7 @@ import { clientCommand, CLIENT_HELP, parseClientArgs } from '../../cli/client';
 import { takeAcks } from '../../cli/client-session';
 import { formatOverall, groupWaves, listMs, serviceVerdict } from '../../cli/client-summary';
 import { renderRow, renderTimeline, SessionTrace, timelineLegend, timeStep } from '../../cli/client-timeline';
-import { UsageError } from '../../cli/usage';
+import { UsageError } from '../../flags';
 import { makeDeadlines } from '../../harness/deadlines';
 import { launchTarget, LaunchedTarget, stopAllTargets } from '../../harness/launcher';
 import { ModelName } from '../../harness/models';

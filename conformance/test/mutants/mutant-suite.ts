@@ -50,7 +50,7 @@ async function verdict(m: Mutant): Promise<Verdict> {
   const started = Date.now();
   const results = await runSuite(target, casesFor(m), { deadlines, jobs: MUTANT_JOBS, probe: false });
   logTimings(m, Date.now() - started, results);
-  const failed = (r: CaseResult | undefined) => r?.outcome === 'fail' || r?.outcome === 'non-strict';
+  const failed = (r: CaseResult | undefined) => r?.outcome === 'fail' || r?.outcome === 'warn';
   const allowed = new Set([...m.mustFail, ...(m.mayFail ?? []).map((f) => f.id)]);
   const blocked = new Set(m.blocked ?? []);
   return {
@@ -71,7 +71,7 @@ function logTimings(m: Mutant, wallMs: number, results: CaseResult[]): void {
 }
 
 /**
- * The self-test for a group of mutants: each must fail every case it declares (non-strict for SHOULD
+ * The self-test for a group of mutants: each must fail every case it declares (warn for SHOULD
  * cases) and no other MUST case, so the kit both catches the bug and does not cry wolf. Prints the
  * group's mutation score.
  */

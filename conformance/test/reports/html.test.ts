@@ -38,7 +38,7 @@ function parallelSessions(n: number, delayMs: number): SessionTrace[] {
 }
 
 function result(id: string, outcome: CaseResult['outcome'], extra: Partial<CaseResult> = {}): CaseResult {
-  const level = outcome === 'informational' ? 'INFO' : outcome === 'non-strict' ? 'SHOULD' : 'MUST';
+  const level = outcome === 'informational' ? 'INFO' : outcome === 'warn' ? 'SHOULD' : 'MUST';
   return { id, level, title: `title of ${id}`, outcome, durationMs: 120, ...extra };
 }
 
@@ -51,7 +51,7 @@ const serial: ImplementationReport = {
   expectedFailures: ['close.fin.goodbye'],
   cases: [
     result('protocol.ack.single', 'pass', { sessions: [{ label: 'client 1', connectedAt: 1, acksAt: [102], endedAt: 110, endedBy: 'client' }] }),
-    result('protocol.framing.byte-by-byte', 'non-strict', {
+    result('protocol.framing.byte-by-byte', 'warn', {
       message: 'expected 1 ack; saw <img src=x onerror=alert(1)>',
       expected: '1 ack',
       actual: '<img src=x onerror=alert(1)>',
@@ -189,7 +189,7 @@ describe('renderHtmlReport on a hand-made run', () => {
   test('has the matrix with a row per implementation and a cell per case', () => {
     expect(html).toContain('<table id="matrix">');
     for (const impl of handMade.implementations) expect(html).toContain(`data-implementation="${escapeHtml(impl.name)}"`);
-    for (const outcome of ['o-pass', 'o-fail', 'o-non-strict', 'o-skip', 'o-informational', 'o-blocked', 'o-error']) expect(html).toContain(`class="cell ${outcome}`);
+    for (const outcome of ['o-pass', 'o-fail', 'o-warn', 'o-skip', 'o-informational', 'o-blocked', 'o-error']) expect(html).toContain(`class="cell ${outcome}`);
     expect(html).toContain('not checked: did not listen within 10000 ms: &lt;no output&gt;');
   });
 

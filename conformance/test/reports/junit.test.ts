@@ -6,7 +6,7 @@ import { exitCodeOf, judgeCase } from '../../reports/verdict';
 
 const result = (id: string, outcome: CaseResult['outcome'], extra: Partial<CaseResult> = {}): CaseResult => ({
   id,
-  level: outcome === 'non-strict' ? 'SHOULD' : outcome === 'informational' ? 'INFO' : 'MUST',
+  level: outcome === 'warn' ? 'SHOULD' : outcome === 'informational' ? 'INFO' : 'MUST',
   title: `title of ${id}`,
   outcome,
   durationMs: 1234,
@@ -32,7 +32,7 @@ function report(): RunReport {
           result('protocol.ack.single', 'pass'),
           result('protocol.goodbye.no-ack', 'fail', { message: 'expected "" ; saw "ack"', expected: '""', actual: '"ack" then FIN', evidence: { received: '"ack\u0003\u0000"', bytes: 3 } }),
           result('resources.zombies', 'fail', { message: 'expected 0 zombies; saw 3', expected: '0 zombies', actual: '3' }),
-          result('resources.memory', 'non-strict', { message: 'grew 40 MiB' }),
+          result('resources.memory', 'warn', { message: 'grew 40 MiB' }),
           result('robustness.idle-client', 'skip', { message: 'bounded model', durationMs: 0 }),
           result('concurrency.timing', 'informational', { message: 'parallel: 520 ms' }),
         ],
@@ -96,8 +96,8 @@ describe('verdicts and exit status', () => {
     expect(judgeCase(result('a', 'fail'), true, false)).toBe('expected-failure');
     expect(judgeCase(result('a', 'fail'), false, false)).toBe('failed');
     expect(judgeCase(result('a', 'pass'), true, false)).toBe('unexpected-pass');
-    expect(judgeCase(result('a', 'non-strict'), false, false)).toBe('warning');
-    expect(judgeCase(result('a', 'non-strict'), false, true)).toBe('failed');
+    expect(judgeCase(result('a', 'warn'), false, false)).toBe('warn');
+    expect(judgeCase(result('a', 'warn'), false, true)).toBe('failed');
     expect(judgeCase(result('a', 'skip'), false, true)).toBe('skipped');
   });
   test('exit 2 for a target error, 1 for a failure, 0 otherwise', () => {

@@ -1,7 +1,7 @@
 import { parseManifest } from '../../cli/manifest';
 import { expectedFailuresFor, parseExpectFail } from '../../cli/expect-fail';
-import { selectCases } from '../../cli/case-selection';
-import { UsageError } from '../../cli/usage';
+import { selectCases } from '../../cases/selection';
+import { UsageError } from '../../flags';
 import { allCases } from '../../cases';
 
 const manifest = (targets: unknown[], extra: Record<string, unknown> = {}) => JSON.stringify({ targets, ...extra });

@@ -1,4 +1,4 @@
-import { formatResult } from '../../cli/console-report';
+import { formatResult } from '../../reports/console';
 import { CaseBlocked, CaseResult, ConformanceCase } from '../../cases/types';
 import { makeDeadlines, pollUntil } from '../../harness/deadlines';
 import { stopAllTargets } from '../../harness/launcher';

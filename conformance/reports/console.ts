@@ -1,8 +1,8 @@
 import { CaseResult, Outcome, OUTCOMES } from '../cases/types';
-import { Verdict } from '../reports/verdict';
+import { Verdict } from './verdict';
 
-const COLORS: Record<Outcome, string> = { pass: '32', fail: '31', 'non-strict': '33', skip: '90', informational: '36', blocked: '35', error: '41;97' };
-const LABELS: Record<Outcome, string> = { pass: 'PASS', fail: 'FAIL', 'non-strict': 'WARN', skip: 'SKIP', informational: 'INFO', blocked: 'BLOCK', error: 'ERROR' };
+const COLORS: Record<Outcome, string> = { pass: '32', fail: '31', warn: '33', skip: '90', informational: '36', blocked: '35', error: '41;97' };
+const LABELS: Record<Outcome, string> = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', skip: 'SKIP', informational: 'INFO', blocked: 'BLOCK', error: 'ERROR' };
 
 /** Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org). */
 export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
@@ -27,7 +27,7 @@ export function formatResult(r: CaseResult, color = useColor(), verdict?: Verdic
   const head = `${paint(label.padEnd(5), code, color)} ${r.id.padEnd(40)} ${r.level.padEnd(6)} ${String(r.durationMs).padStart(6)} ms${suffix}`;
   const inline = r.outcome === 'skip' || r.outcome === 'informational' || r.outcome === 'pass';
   const lines = [r.message && inline ? `${head}  ${r.message}` : head];
-  const failed = r.outcome === 'fail' || r.outcome === 'non-strict' || (r.outcome === 'informational' && r.expected !== undefined);
+  const failed = r.outcome === 'fail' || r.outcome === 'warn' || (r.outcome === 'informational' && r.expected !== undefined);
   if (r.outcome === 'blocked') {
     lines.push(`      not measured: ${r.message ?? ''}`);
     if (r.blockedBy?.length) lines.push(`      explained by: ${r.blockedBy.join(', ')}`);
@@ -56,5 +56,5 @@ export function tally(results: CaseResult[]): Tally {
 /** "30 passed, 2 failed, …"; blocked and kit errors are named only when there are some. */
 export function formatTally(t: Tally): string {
   const extra = [t.blocked ? `${t.blocked} blocked` : '', t.error ? `${t.error} kit errors` : ''].filter(Boolean);
-  return `${t.pass} passed, ${t.fail} failed, ${t['non-strict']} non-strict, ${t.skip} skipped, ${t.informational} informational${extra.length ? `, ${extra.join(', ')}` : ''}`;
+  return `${t.pass} passed, ${t.fail} failed, ${t.warn} warned, ${t.skip} skipped, ${t.informational} informational${extra.length ? `, ${extra.join(', ')}` : ''}`;
 }

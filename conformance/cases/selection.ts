@@ -1,6 +1,6 @@
-import { allCases, matchCases } from '../cases';
-import { ConformanceCase } from '../cases/types';
-import { UsageError } from './usage';
+import { allCases, matchCases } from './index';
+import { ConformanceCase } from './types';
+import { UsageError } from '../flags';
 
 /**
  * The cases a run uses: those matching any `--only` glob (all when none is given), minus those
