@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
 import { BenchReport } from '../../bench/bench-report';
@@ -11,6 +10,7 @@ import { resolveTarget } from '../../harness/target';
 import { referenceCommand, referenceTarget } from '../../reference';
 import { renderThroughputSvg } from '../../reports/bench-html';
 import { cli } from '../cli/run-cli';
+import { scratchDir } from '../scratch';
 
 afterAll(() => stopAllTargets());
 
@@ -57,7 +57,7 @@ describe('bench: load generator', () => {
 
 describe('server-models bench (smoke run, tiny durations)', () => {
   test('levels, C10K step, JSON and HTML', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sm-bench-'));
+    const dir = scratchDir('sm-bench');
     const json = join(dir, 'bench.json');
     const html = join(dir, 'bench.html');
     const r = await cli('bench', '--cmd', referenceCommand('event-loop', 'ts'), '--name', 'ts/event-loop', '--connections', '1,8', '--duration', '0.3', '--warmup', '0.1', '--c10k', '300', '--json', json, '--html', html);

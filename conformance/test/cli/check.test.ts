@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { referenceCommand } from '../../reference';
 import { cli, leftBehindBy } from './run-cli';
 import { fixtureCommand } from '../harness/launch-fixtures';
 import { mutantCommand, mutants } from '../../../fixtures/mutants/catalogue';
+import { scratchDir } from '../scratch';
 
 const noStackTrace = (text: string) => expect(text).not.toMatch(/\n\s+at /);
 
@@ -50,7 +50,7 @@ describe('server-models check: target errors exit 2 and leave nothing running', 
 
 describe('server-models check: results', () => {
   test('a conforming server: exit 0, one line per case, JSON with id and outcome, --timings', async () => {
-    const json = join(mkdtempSync(join(tmpdir(), 'sm-check-')), 'report.json');
+    const json = join(scratchDir('sm-check'), 'report.json');
     const r = await cli('check', '--cmd', referenceCommand('event-loop', 'ts'), '--model', 'event-loop', '--delay-ms', '100', '--only', 'protocol.*', '--json', json, '--timings');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^PASS {2}protocol\.ack\.single /m);
@@ -73,7 +73,7 @@ describe('server-models check: results', () => {
 });
 
 describe('server-models check: manifests, expected failures, strictness, reports', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sm-check-'));
+  const dir = scratchDir('sm-check');
   const goodbyePrefix = mutants.find((m) => m.name === 'goodbye-prefix')!;
 
   test('a manifest with two targets: each is checked; JUnit and HTML name both; exit 1 for the broken one', async () => {

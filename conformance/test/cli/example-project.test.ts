@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lstatSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { packageRoot } from '../../harness/paths';
+import { scratchDir } from '../scratch';
 
 interface JestJson {
   success: boolean;
@@ -43,7 +43,7 @@ function runExampleJest(outputFile: string): Promise<{ code: number | null; outp
 describe('describeConformance from a user project (fixtures/example-project)', () => {
   test('its Jest run has one passing test per selected case', async () => {
     linkKitIntoExample();
-    const out = join(mkdtempSync(join(tmpdir(), 'sm-example-')), 'jest.json');
+    const out = join(scratchDir('sm-example'), 'jest.json');
     const run = await runExampleJest(out);
     if (run.code !== 0) throw new Error(`example project's jest exited ${run.code}:\n${run.output.slice(-3000)}`);
     const json = JSON.parse(readFileSync(out, 'utf8')) as JestJson;

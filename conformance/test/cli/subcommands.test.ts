@@ -6,9 +6,9 @@ import { allCases } from '../../cases';
 import { packageRoot } from '../../harness/paths';
 import { MODELS, REFERENCE_MODELS } from '../../harness/models';
 import { referenceServerPath } from '../../reference';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { cli, leftBehindBy } from './run-cli';
+import { scratchDir } from '../scratch';
 
 const bin = `${JSON.stringify(process.execPath)} ${JSON.stringify(join(packageRoot(), 'bin', 'server-models.js'))}`;
 
@@ -43,7 +43,7 @@ describe('server-models list', () => {
 
 describe('server-models matrix', () => {
   test('every TypeScript reference server, one case: the matrix, and an HTML report naming each', async () => {
-    const html = join(mkdtempSync(join(tmpdir(), 'sm-matrix-')), 'matrix.html');
+    const html = join(scratchDir('sm-matrix'), 'matrix.html');
     const r = await cli('matrix', '--lang', 'ts', '--only', 'protocol.ack.single', '--html', html);
     expect(r.code).toBe(0);
     const page = readFileSync(html, 'utf8');

@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJestResults } from '../../soak/jest-results';
 import { findLeftovers, zombiePids } from '../../soak/leftovers';
 import { pollUntil } from '../../harness/deadlines';
+import { scratchDir } from '../scratch';
 
 describe('soak: reading Jest results', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sm-soak-'));
+  const dir = scratchDir('sm-soak');
 
   test('failed tests and files that could not run are both failures', () => {
     const file = join(dir, 'run.json');
