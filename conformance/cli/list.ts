@@ -1,6 +1,6 @@
 import { allCases } from '../cases';
 import { ConformanceCase } from '../cases/types';
-import { MODEL_DESCRIPTIONS, MODELS, ModelName } from '../harness/models';
+import { MODEL_TRAITS, MODELS, ModelName } from '../harness/models';
 import { modelsOf } from '../cases/applies-to';
 import { protocolRules } from '../cases/rules';
 import { casesMarkdown } from '../reports/cases-markdown';
@@ -39,7 +39,7 @@ export async function listCommand(args: string[]): Promise<number> {
     return 0;
   }
   if (values.json) {
-    const models = MODELS.map((name) => ({ name, description: MODEL_DESCRIPTIONS[name] }));
+    const models = MODELS.map((name) => ({ name, description: MODEL_TRAITS[name].description }));
     const cases = allCases.map((c) => ({
       id: c.id, level: c.level, title: c.title, models: modelsOf(c), requirement: c.requirement, tags: c.tags,
       description: c.description, expectation: c.expectation, why: c.why, commonCauses: c.commonCauses,
@@ -49,7 +49,7 @@ export async function listCommand(args: string[]): Promise<number> {
   }
   const out: string[] = [];
   if (what !== 'cases') {
-    out.push('Models', ...MODELS.map((m) => `  ${m.padEnd(24)}${MODEL_DESCRIPTIONS[m]}`), '');
+    out.push('Models', ...MODELS.map((m) => `  ${m.padEnd(24)}${MODEL_TRAITS[m].description}`), '');
   }
   if (what !== 'models') {
     out.push(`Cases (${allCases.length})`);

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { ssRows } from './listen-backlog';
 import { readTcpTable, TcpRow } from './procfs';
 
 /** How a connection ended, from the kernel's view of our own socket. */
@@ -28,14 +28,10 @@ export const MISSING_ROW_REREADS = 3;
  * /proc/net/tcp can). Undefined where ss is missing or fails.
  */
 export function closeKindViaSockDiag(localPort: number, remotePort: number): CloseKind | undefined {
-  let out: string;
-  try {
-    out = execFileSync('ss', ['-tanH', `sport = :${localPort} and dport = :${remotePort}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  } catch {
-    return undefined;
-  }
-  const state = out.trim().split(/\s+/)[0];
-  if (state === undefined || state === '') return 'rst';
+  const rows = ssRows('tan', `sport = :${localPort} and dport = :${remotePort}`);
+  if (rows === undefined) return undefined;
+  const state = rows[0]?.[0];
+  if (state === undefined) return 'rst';
   return ['CLOSE-WAIT', 'LAST-ACK', 'TIME-WAIT', 'CLOSING'].includes(state) ? 'fin' : 'open';
 }
 

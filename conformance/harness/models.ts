@@ -65,11 +65,6 @@ export const MODEL_TRAITS: Record<ModelName, ModelTraits> = {
   },
 };
 
-/** One line per model, for listings. */
-export const MODEL_DESCRIPTIONS: Record<ModelName, string> = Object.fromEntries(
-  MODELS.map((m) => [m, MODEL_TRAITS[m].description]),
-) as Record<ModelName, string>;
-
 /** The model takes a pool size ({workers}). */
 export function hasPool(model: ModelName): boolean {
   return MODEL_TRAITS[model].limit === 'pool';
