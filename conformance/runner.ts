@@ -5,9 +5,10 @@ import { hasProcfs } from './harness/procfs';
 import { LockHold, withMachineLock } from './harness/machine-lock';
 import { weighSession } from './harness/crowd-weight';
 import { crowdsAreHeavy } from './harness/models';
+import { SessionTrace } from './harness/session-trace';
 import { Target } from './harness/target';
 import { notAppliedReason } from './cases/applies-to';
-import { CaseBlocked, CaseContext, CaseFailure, CaseResult, ConformanceCase, Exercise, Level, Outcome, SessionTrace } from './cases/types';
+import { CaseBlocked, CaseContext, CaseFailure, CaseResult, ConformanceCase, Exercise, Level, Outcome } from './cases/types';
 
 function failureOutcome(level: Level): Outcome {
   return level === 'MUST' ? 'fail' : level === 'SHOULD' ? 'warn' : 'informational';

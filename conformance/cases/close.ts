@@ -1,6 +1,6 @@
 import { ConformanceCase, check } from './types';
 import { clientEvidence, describeReceived, expectExactly, expectFinAfter } from './evidence';
-import { frame } from '../harness/client';
+import { frame } from '../harness/framing';
 import { pollUntil } from '../harness/deadlines';
 import { readTcpTable } from '../harness/procfs';
 import { CaseContext } from './types';

@@ -1,5 +1,6 @@
 import { constants } from 'node:os';
-import { frame, ProtocolClient } from '../harness/client';
+import { ProtocolClient } from '../harness/client';
+import { frame } from '../harness/framing';
 import { launchTarget, listensOn } from '../harness/launcher';
 import { pollUntil } from '../harness/deadlines';
 import { PROCESS_POOL_MODELS } from '../harness/models';

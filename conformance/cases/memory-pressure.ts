@@ -1,4 +1,5 @@
-import { frame, Ending, ProtocolClient } from '../harness/client';
+import { Ending, ProtocolClient } from '../harness/client';
+import { frame } from '../harness/framing';
 import { Deadlines, pollUntil } from '../harness/deadlines';
 import { serverProgress, ServerProgress } from '../harness/server-progress';
 import { LaunchedTarget } from '../harness/launcher';

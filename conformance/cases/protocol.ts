@@ -1,7 +1,7 @@
 import { ConformanceCase } from './types';
 import { check } from './types';
 import { clientEvidence, describeReceived, expectExactly, expectFinAfter, expectStillOpen, pace } from './evidence';
-import { frame } from '../harness/client';
+import { frame } from '../harness/framing';
 import { judgingDelay, JUDGED_DELAY_MS, JUDGING_DELAY_MS } from './parallelism';
 
 const ACK = 'ack';

@@ -1,4 +1,4 @@
-import { frame } from '../harness/client';
+import { frame } from '../harness/framing';
 import { pollUntil } from '../harness/deadlines';
 import { MIB, treeRss } from '../harness/tree-probe';
 import { Target } from '../harness/target';

@@ -2,6 +2,7 @@ import { Deadlines } from '../harness/deadlines';
 import { ProtocolClient } from '../harness/client';
 import { LaunchedTarget } from '../harness/launcher';
 import { ModelName } from '../harness/models';
+import { SessionTrace } from '../harness/session-trace';
 import { Target } from '../harness/target';
 
 /** MUST failures fail the run; SHOULD failures warn unless --strict; INFO never fails. */
@@ -48,18 +49,6 @@ export function limitText(m: Measurements | undefined): string | undefined {
   const s = m?.servedAtOnce;
   if (s === undefined) return undefined;
   return s.count >= s.held ? `≥ ${s.count}` : `${s.count}`;
-}
-
-/** What happened on one client connection of a case, for evidence and timelines. */
-export interface SessionTrace {
-  label: string;
-  /** ms since the case started */
-  connectedAt: number;
-  /** ms since the case started, one per ack received */
-  acksAt: number[];
-  /** ms since the case started, and how the connection ended (undefined: still open when the case ended) */
-  endedAt?: number;
-  endedBy?: 'server-fin' | 'server-rst' | 'client';
 }
 
 export interface CaseResult {

@@ -1,5 +1,6 @@
 import { paint } from '../reports/console';
-import { clientLabel, SessionTrace } from './client-timeline';
+import { SessionTrace } from '../harness/session-trace';
+import { clientLabel } from './client-timeline';
 
 /** What the run asked of every client, as far as judging the outcome needs it. */
 export interface RunExpectation {
@@ -32,9 +33,9 @@ export function listMs(values: number[], max = MAX_LISTED): string {
  * first ack after connecting.
  */
 export function messageWorkMs(traces: SessionTrace[]): number | undefined {
-  const gaps = traces.flatMap((t) => t.ackAt.slice(1).map((ms, i) => ms - t.ackAt[i]));
+  const gaps = traces.flatMap((t) => t.acksAt.slice(1).map((ms, i) => ms - t.acksAt[i]));
   if (gaps.length > 0) return Math.max(1, Math.min(...gaps));
-  const firsts = traces.flatMap((t) => (t.ackAt.length > 0 ? [t.ackAt[0] - (t.connectedAt ?? 0)] : []));
+  const firsts = traces.flatMap((t) => (t.acksAt.length > 0 ? [t.acksAt[0] - (t.connectedAt ?? 0)] : []));
   return firsts.length > 0 ? Math.max(1, Math.min(...firsts)) : undefined;
 }
 
@@ -51,7 +52,7 @@ export function groupWaves(sortedMs: number[], toleranceMs: number): number[][] 
 
 /** How long a client waited for its first ack after connecting: what a busy server makes it wait. */
 function firstAckWait(trace: SessionTrace): number {
-  return trace.ackAt[0] - (trace.connectedAt ?? 0);
+  return trace.acksAt[0] - (trace.connectedAt ?? 0);
 }
 
 /**
@@ -62,7 +63,7 @@ function firstAckWait(trace: SessionTrace): number {
  * message's work each.
  */
 export function serviceVerdict(traces: SessionTrace[]): ServiceVerdict {
-  const served = traces.filter((t) => t.ackAt.length > 0);
+  const served = traces.filter((t) => t.acksAt.length > 0);
   const unserved = traces.length - served.length;
   const note = unserved > 0 ? `; ${unserved} of ${traces.length} clients got no ack` : '';
   const workMs = messageWorkMs(served);
@@ -91,14 +92,14 @@ export function serviceVerdict(traces: SessionTrace[]): ServiceVerdict {
 
 /** True when the client got every ack and ended as asked: FIN after goodbye, or closed by us. */
 export function sessionSucceeded(trace: SessionTrace, run: RunExpectation): boolean {
-  return trace.ackAt.length === run.messages && trace.end === (run.goodbye ? 'fin' : 'closed');
+  return trace.acksAt.length === run.messages && trace.outcome === (run.goodbye ? 'fin' : 'closed');
 }
 
 /** How a session ended, in words: "FIN from server at 612 ms", "timed out: no ack 2 within 250 ms", … */
 export function describeEnd(trace: SessionTrace, run: RunExpectation): string {
   const at = `at ${Math.round(trace.endedAt ?? 0)} ms`;
-  const early = trace.ackAt.length < run.messages ? ` after ${trace.ackAt.length} of ${run.messages} acks` : '';
-  switch (trace.end) {
+  const early = trace.acksAt.length < run.messages ? ` after ${trace.acksAt.length} of ${run.messages} acks` : '';
+  switch (trace.outcome) {
     case 'fin':
       return `FIN from server ${at}${early}`;
     case 'rst':
@@ -125,7 +126,7 @@ export function formatClientTable(traces: SessionTrace[], run: RunExpectation, c
   const rows = traces.map((t, i) => ({
     label: clientLabel(i),
     connected: t.connectedAt === undefined ? '-' : `${Math.round(t.connectedAt)} ms`,
-    acks: t.ackAt.length === 0 ? '-' : listMs(t.ackAt),
+    acks: t.acksAt.length === 0 ? '-' : listMs(t.acksAt),
     end: paint(describeEnd(t, run), sessionSucceeded(t, run) ? '32' : '31', color),
   }));
   const header = { label: 'client', connected: 'connected', acks: 'acks at (ms since start)', end: 'end' };
@@ -136,8 +137,8 @@ export function formatClientTable(traces: SessionTrace[], run: RunExpectation, c
 
 /** A short name for what went wrong in a session that did not succeed, for counting in the overall line. */
 function failureName(trace: SessionTrace, run: RunExpectation): string {
-  const when = trace.ackAt.length < run.messages ? ' before the last ack' : ' after goodbye';
-  switch (trace.end) {
+  const when = trace.acksAt.length < run.messages ? ' before the last ack' : ' after goodbye';
+  switch (trace.outcome) {
     case 'fin':
       return `FIN${when}`;
     case 'rst':

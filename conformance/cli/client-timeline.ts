@@ -1,26 +1,5 @@
 import { paint } from '../reports/console';
-
-/** How one client's session ended. */
-export type SessionEnd =
-  | 'fin' // the server closed gracefully
-  | 'rst' // the server reset the connection
-  | 'open' // the server left the connection open after goodbye; we gave up and closed it
-  | 'closed' // we closed our side after the last ack (no --goodbye)
-  | 'timed-out' // an ack did not arrive within --timeout-ms
-  | 'no-connect' // the connection never opened
-  | 'bad-reply' // the server sent bytes other than `ack`
-  | 'error'; // a socket error other than a reset
-
-/** What one client saw, in ms since the start of the run; filled in while the run goes on. */
-export interface SessionTrace {
-  connectedAt?: number;
-  /** arrival time of ack 1, 2, … */
-  ackAt: number[];
-  endedAt?: number;
-  end?: SessionEnd;
-  /** why, for a person: the error, the unexpected bytes, the ack that never came */
-  detail?: string;
-}
+import { SessionOutcome, SessionTrace } from '../harness/session-trace';
 
 /** What to draw: the moment the picture shows, the terminal width, colour, and a row cap (live view). */
 export interface TimelineView {
@@ -35,7 +14,7 @@ const WAITING = '─';
 const SEVERAL_ACKS = '█';
 
 /** One character marks where a session ended; the letter says how. */
-export const END_MARKS: Record<SessionEnd, string> = {
+export const END_MARKS: Record<SessionOutcome, string> = {
   fin: '|',
   closed: '|',
   rst: 'R',
@@ -46,7 +25,7 @@ export const END_MARKS: Record<SessionEnd, string> = {
   error: 'E',
 };
 
-const END_NAMES: Record<SessionEnd, string> = {
+const END_NAMES: Record<SessionOutcome, string> = {
   fin: 'closed',
   closed: 'closed',
   rst: 'reset',
@@ -57,7 +36,7 @@ const END_NAMES: Record<SessionEnd, string> = {
   error: 'socket error',
 };
 
-const GRACEFUL_ENDS: ReadonlySet<SessionEnd> = new Set<SessionEnd>(['fin', 'closed']);
+const GRACEFUL_ENDS: ReadonlySet<SessionOutcome> = new Set<SessionOutcome>(['fin', 'closed']);
 
 /** Round steps, per power of ten: a live view changes scale now and then, not on every frame. */
 const ROUND_STEPS = [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8];
@@ -80,7 +59,7 @@ function ackGlyph(ackNumbers: number[]): string {
 export function renderRow(trace: SessionTrace, stepMs: number, columns: number, nowMs: number, color: boolean): string {
   const column = (ms: number): number => Math.floor(ms / stepMs);
   const acksByColumn = new Map<number, number[]>();
-  trace.ackAt.forEach((ms, i) => acksByColumn.set(column(ms), [...(acksByColumn.get(column(ms)) ?? []), i + 1]));
+  trace.acksAt.forEach((ms, i) => acksByColumn.set(column(ms), [...(acksByColumn.get(column(ms)) ?? []), i + 1]));
   let endColumn = trace.endedAt === undefined ? undefined : column(trace.endedAt);
   // A FIN right after the last ack shares its column; show the end one step later rather than hide the ack.
   if (endColumn !== undefined && acksByColumn.has(endColumn)) endColumn += 1;
@@ -90,7 +69,7 @@ export function renderRow(trace: SessionTrace, stepMs: number, columns: number, 
   for (let c = 0; c < drawn; c++) {
     const acks = acksByColumn.get(c);
     if (acks) cells.push(paint(ackGlyph(acks), '32', color));
-    else if (c === endColumn && trace.end) cells.push(paint(END_MARKS[trace.end], GRACEFUL_ENDS.has(trace.end) ? '36' : '31', color));
+    else if (c === endColumn && trace.outcome) cells.push(paint(END_MARKS[trace.outcome], GRACEFUL_ENDS.has(trace.outcome) ? '36' : '31', color));
     else if (endColumn !== undefined && c > endColumn) cells.push(' ');
     else if (connectColumn !== undefined && c >= connectColumn) cells.push(WAITING);
     else cells.push(paint(NOT_CONNECTED, '90', color));
@@ -146,9 +125,9 @@ export function renderTimeline(traces: SessionTrace[], view: TimelineView): stri
 /** The legend, wrapped to `width`: the scale, the glyphs, and only the end marks that occur. */
 export function timelineLegend(traces: SessionTrace[], nowMs: number, width: number): string[] {
   const { stepMs } = timelineScale(traces.length, width, nowMs);
-  const ends = new Set(traces.flatMap((t) => (t.end ? [t.end] : [])));
+  const outcomes = new Set(traces.flatMap((t) => (t.outcome ? [t.outcome] : [])));
   const marks = new Map<string, string>();
-  for (const end of ends) marks.set(END_MARKS[end], END_NAMES[end]);
+  for (const outcome of outcomes) marks.set(END_MARKS[outcome], END_NAMES[outcome]);
   const items = [
     `1 column = ${stepMs} ms`,
     `${NOT_CONNECTED} not connected`,

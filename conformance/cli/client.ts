@@ -1,6 +1,7 @@
 import { formatClientTable, formatOverall, serviceVerdict, sessionSucceeded } from './client-summary';
-import { runSession, SessionPlan } from './client-session';
-import { renderTimeline, SessionTrace, timelineLegend } from './client-timeline';
+import { clientLabel, renderTimeline, timelineLegend } from './client-timeline';
+import { runLockstepSessions, SessionPlan } from '../harness/lockstep-session';
+import { SessionTrace } from '../harness/session-trace';
 import { useColor } from '../reports/console';
 import { intFlag, parseFlags, UsageError } from '../flags';
 
@@ -161,18 +162,18 @@ export async function clientCommand(args: string[], io: ClientIo = { out: proces
     return 0;
   }
   io.out.write(`${describeRun(run)}\n`);
-  const traces: SessionTrace[] = Array.from({ length: run.clients }, () => ({ ackAt: [] }));
+  const traces: SessionTrace[] = Array.from({ length: run.clients }, (_, i) => ({ label: clientLabel(i), acksAt: [] }));
   const startedAt = Date.now();
   // animation only for a person at a terminal; a pipe or a log gets the final picture once
   const live = io.out.isTTY ? startLiveView(io.out, traces, startedAt) : undefined;
   try {
-    await Promise.all(traces.map((trace) => runSession(trace, run, startedAt)));
+    await runLockstepSessions(traces, run, startedAt);
   } finally {
     live?.stop();
   }
   // until the last connection ended, not until we finished our bookkeeping (close classification)
   const totalMs = Math.max(...traces.map((t) => t.endedAt ?? Date.now() - startedAt));
-  if (traces.every((t) => t.end === 'no-connect')) {
+  if (traces.every((t) => t.outcome === 'no-connect')) {
     io.err.write(`${connectFailureLine(traces, run)}\n`);
     return 2;
   }

@@ -1,23 +1,7 @@
 import { Socket, connect as netConnect } from 'node:net';
-import { CloseKind, classifyCloseRereading } from './close-kind';
+import { CloseClassifier, CloseKind, classifyCloseRereading } from './close-kind';
 import { pollUntil } from './deadlines';
-
-export const ETX = 0x03;
-
-/** Frames one message: its bytes followed by ETX. */
-export function frame(message: string | Buffer): Buffer {
-  const body = typeof message === 'string' ? Buffer.from(message, 'latin1') : message;
-  return Buffer.concat([body, Buffer.from([ETX])]);
-}
-
-/** Counts complete `ack`s in a received byte string; anything else makes the stream invalid. */
-export function countAcks(received: Buffer): { acks: number; valid: boolean } {
-  const text = received.toString('latin1');
-  const acks = Math.floor(text.length / 3);
-  const expected = 'ack'.repeat(acks);
-  const valid = text.startsWith(expected) && 'ack'.startsWith(text.slice(expected.length));
-  return { acks, valid };
-}
+import { ACK, AckStream, frame } from './framing';
 
 /** One ack (or other chunk) as it arrived, for timelines and evidence. */
 export interface Arrival {
@@ -35,49 +19,92 @@ export interface Ending {
   error?: string;
 }
 
+/** How a client records and classifies; the defaults are what the cases need. */
+export interface ClientOptions {
+  /**
+   * Decides FIN or RST once the server's end of stream arrived. Default: a fresh read of our socket's
+   * row (classifyCloseRereading); the client command passes a batched one, one read for many ends.
+   */
+  classifyEnd?: CloseClassifier;
+  /**
+   * Keep every byte received and when each chunk came (`received`, `text`, `arrivals`), as the cases
+   * judge them (default true). The client command keeps only the acks: a run may bring 10 million.
+   */
+  keepReceived?: boolean;
+}
+
 /**
  * A protocol client: talks raw bytes over TCP, records every byte received with its arrival time,
- * and classifies how the server ended the connection (FIN, RST, or still open).
+ * reads the acks in them, and classifies how the server ended the connection (FIN, RST, or still open).
  */
 export class ProtocolClient {
   readonly socket: Socket;
   readonly connectedAt: number;
   readonly localPort: number;
   readonly remotePort: number;
+  /** every byte received (empty when not kept, see ClientOptions) */
   received: Buffer = Buffer.alloc(0);
   readonly arrivals: Arrival[] = [];
+  /** the bytes received read as the protocol has them: the true acks, then what came instead of one */
+  readonly ackStream = new AckStream();
   ending?: Ending;
+  private bytesReceived = 0;
+  /** Date.now() when each 3-byte reply completed */
+  private readonly replyTimes: number[] = [];
   private closedByUs = false;
+  /** set at the server's end of stream: from then on its classification decides the ending, not an error */
+  private endOfStream = false;
+  private readonly listeners = new Set<() => void>();
 
-  private constructor(socket: Socket) {
+  private constructor(socket: Socket, options: ClientOptions) {
     this.socket = socket;
     this.connectedAt = Date.now();
     // ports read undefined after destroy, so record them now
     this.localPort = socket.localPort as number;
     this.remotePort = socket.remotePort as number;
+    const keepReceived = options.keepReceived ?? true;
+    const classifyEnd = options.classifyEnd ?? classifyCloseRereading;
     socket.on('data', (chunk: Buffer) => {
-      this.received = Buffer.concat([this.received, chunk]);
-      this.arrivals.push({ at: Date.now() - this.connectedAt, bytes: chunk.length });
+      const now = Date.now();
+      if (keepReceived) {
+        this.received = Buffer.concat([this.received, chunk]);
+        this.arrivals.push({ at: now - this.connectedAt, bytes: chunk.length });
+      }
+      const repliesBefore = this.acks;
+      this.bytesReceived += chunk.length;
+      for (let i = repliesBefore; i < this.acks; i++) this.replyTimes.push(now);
+      this.ackStream.read(chunk);
+      this.changed();
     });
     socket.on('end', () => {
-      if (!this.ending) {
-        this.ending = { kind: classifyCloseRereading(this.localPort, this.remotePort), at: Date.now() - this.connectedAt, via: 'end' };
-      }
-      // Classified; now behave like a real client and close our side too, freeing the server's socket.
-      this.closedByUs = true;
-      socket.end();
+      this.endOfStream = true;
+      const at = Date.now() - this.connectedAt;
+      const record = (kind: CloseKind): void => {
+        if (this.closedByUs) return; // we closed while it was classified: the end is ours now
+        this.ending ??= { kind, at, via: 'end' };
+        // Classified; now behave like a real client and close our side too, freeing the server's socket.
+        this.closedByUs = true;
+        if (!socket.destroyed) socket.end();
+        this.changed();
+      };
+      const kind = classifyEnd(this.localPort, this.remotePort);
+      // the default answers at once: `ending` is then set within this event, as the cases expect
+      if (kind instanceof Promise) void kind.then(record);
+      else record(kind);
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (this.ending || this.closedByUs) return;
+      if (this.ending || this.closedByUs || this.endOfStream) return;
       const kind: CloseKind = err.code === 'ECONNRESET' || err.code === 'EPIPE' ? 'rst' : 'open';
       this.ending = { kind, at: Date.now() - this.connectedAt, via: 'error', error: err.code ?? err.message };
+      this.changed();
     });
     socket.resume();
   }
 
   /** Connects and resolves once the TCP handshake completed (rejects on refusal or deadline). */
-  static connect(host: string, port: number, timeoutMs: number): Promise<ProtocolClient> {
+  static connect(host: string, port: number, timeoutMs: number, options: ClientOptions = {}): Promise<ProtocolClient> {
     return new Promise((resolve, reject) => {
+      // half-open allowed: after the server's FIN our socket must stay in CLOSE_WAIT until classified
       const socket = netConnect({ host, port, allowHalfOpen: true });
       socket.setNoDelay(true);
       let connected = false;
@@ -92,7 +119,7 @@ export class ProtocolClient {
         connected = true;
         clearTimeout(timer);
         socket.removeListener('error', onError);
-        resolve(new ProtocolClient(socket));
+        resolve(new ProtocolClient(socket, options));
       });
       const onError = (err: Error): void => {
         clearTimeout(timer);
@@ -102,24 +129,35 @@ export class ProtocolClient {
     });
   }
 
+  /** `received` as text (empty when not kept) */
   get text(): string {
     return this.received.toString('latin1');
   }
 
+  /**
+   * Replies so far, counted in 3-byte units whatever their bytes: all acks from a correct server. The
+   * cases count these and judge the bytes apart (`text`); `ackStream.acks` counts only true acks.
+   */
   get acks(): number {
-    return countAcks(this.received).acks;
+    return Math.floor(this.bytesReceived / ACK.length);
   }
 
-  /** When each ack completed (Date.now() ms), in order. */
-  ackTimes(): number[] {
-    const times: number[] = [];
-    let bytes = 0;
-    for (const a of this.arrivals) {
-      const before = Math.floor(bytes / 3);
-      bytes += a.bytes;
-      for (let i = before; i < Math.floor(bytes / 3); i++) times.push(this.connectedAt + a.at);
-    }
-    return times;
+  /** When each reply counted in `acks` completed (Date.now() ms), in order, from the `from`th on. */
+  ackTimes(from = 0): number[] {
+    return this.replyTimes.slice(from);
+  }
+
+  /**
+   * Calls `listener` after each thing the client records (bytes, the end) until the returned function
+   * is called, so a waiter looks again at once instead of polling.
+   */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
   }
 
   /** Writes raw bytes and resolves once they are handed to the kernel. */
@@ -138,8 +176,8 @@ export class ProtocolClient {
 
   /** Waits until at least `n` bytes arrived; false at the deadline. */
   waitForBytes(n: number, timeoutMs: number): Promise<boolean> {
-    return pollUntil(() => this.received.length >= n || this.ending !== undefined, timeoutMs).then(
-      () => this.received.length >= n,
+    return pollUntil(() => this.bytesReceived >= n || this.ending !== undefined, timeoutMs).then(
+      () => this.bytesReceived >= n,
     );
   }
 

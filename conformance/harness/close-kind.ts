@@ -1,8 +1,11 @@
 import { ssRows } from './listen-backlog';
-import { readTcpTable, TcpRow } from './procfs';
+import { hasProcfs, readTcpTable, TcpRow } from './procfs';
 
 /** How a connection ended, from the kernel's view of our own socket. */
 export type CloseKind = 'fin' | 'rst' | 'open';
+
+/** Decides how the server ended our connection (localPort → remotePort) once its end of stream arrived. */
+export type CloseClassifier = (localPort: number, remotePort: number) => CloseKind | Promise<CloseKind>;
 
 /**
  * Decides whether the peer sent FIN or RST once Node reports the end of the stream.
@@ -52,4 +55,36 @@ export function classifyCloseRereading(
   let kind = classifyClose(localPort, remotePort, readRows());
   for (let i = 0; kind === 'rst' && i < rereads; i++) kind = classifyClose(localPort, remotePort, readRows());
   return kind === 'rst' ? askKernel(localPort, remotePort) ?? 'rst' : kind;
+}
+
+/** How long ends are collected before the TCP table is read once for all of them. */
+const CLASSIFY_WINDOW_MS = 50;
+
+/**
+ * FIN or RST, decided like classifyCloseRereading (our socket's state in /proc/self/net/tcp, which
+ * stays in CLOSE_WAIT until we close), but with one read of the table for all the ends seen within
+ * `windowMs`. A read costs milliseconds per thousand sockets on the machine and blocks the event loop,
+ * so other clients' acks arriving meanwhile would be dated late; the ends of many sessions ending
+ * together (the client command's --goodbye) come right after the last acks.
+ */
+export function batchedCloseClassifier(windowMs = CLASSIFY_WINDOW_MS): CloseClassifier {
+  let pending: { localPort: number; remotePort: number; resolve: (kind: CloseKind) => void }[] = [];
+  const flush = (): void => {
+    const batch = pending;
+    pending = [];
+    const rows = readTcpTable('self');
+    for (const p of batch) {
+      const kind = classifyClose(p.localPort, p.remotePort, rows);
+      // a row missing from one read may only have been skipped: look again before calling it an RST
+      // (the batch's read was the first look, so as many reads in all as classifyCloseRereading makes)
+      p.resolve(kind === 'rst' ? classifyCloseRereading(p.localPort, p.remotePort, undefined, MISSING_ROW_REREADS - 1) : kind);
+    }
+  };
+  return (localPort, remotePort) =>
+    new Promise((resolve) => {
+      // without /proc there is nothing to look at: take the end of stream for the FIN it usually is
+      if (!hasProcfs()) return resolve('fin');
+      if (pending.length === 0) setTimeout(flush, windowMs);
+      pending.push({ localPort, remotePort, resolve });
+    });
 }

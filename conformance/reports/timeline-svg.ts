@@ -1,4 +1,4 @@
-import { SessionTrace } from '../cases/types';
+import { SessionTrace } from '../harness/session-trace';
 
 export interface TimelineOptions {
   /** Shown above the chart, e.g. the case id. */

@@ -2,21 +2,24 @@ import { createServer, Server, Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import getPort = require('get-port');
 import { clientCommand, CLIENT_HELP, parseClientArgs } from '../../cli/client';
-import { takeAcks } from '../../cli/client-session';
 import { formatOverall, groupWaves, listMs, serviceVerdict } from '../../cli/client-summary';
-import { renderRow, renderTimeline, SessionTrace, timelineLegend, timeStep } from '../../cli/client-timeline';
+import { renderRow, renderTimeline, timelineLegend, timeStep } from '../../cli/client-timeline';
 import { UsageError } from '../../flags';
 import { makeDeadlines } from '../../harness/deadlines';
 import { launchTarget, LaunchedTarget, stopAllTargets } from '../../harness/launcher';
 import { ModelName } from '../../harness/models';
+import { SessionTrace } from '../../harness/session-trace';
 import { resolveTarget } from '../../harness/target';
 import { referenceTarget } from '../../reference';
 
 afterAll(() => stopAllTargets());
 
+/** A client's trace; its label plays no part in what is drawn or judged. */
+const clientTrace = (fields: Omit<SessionTrace, 'label'>): SessionTrace => ({ label: 'c1', ...fields });
+
 /** Lock-step traces: client i connects at 0 and gets its acks at the given times. */
 function tracesWithAcks(...ackTimes: number[][]): SessionTrace[] {
-  return ackTimes.map((ackAt) => ({ connectedAt: 0, ackAt }));
+  return ackTimes.map((acksAt) => clientTrace({ connectedAt: 0, acksAt }));
 }
 
 const SGR = /\x1b\[[0-9;]*m/; // a colour code; cursor movement codes do not end in "m"
@@ -32,26 +35,26 @@ describe('timeline rendering', () => {
   });
 
   test('a row: not connected, waiting, ack numbers, the end mark, then blank', () => {
-    const trace: SessionTrace = { connectedAt: 150, ackAt: [250, 450], endedAt: 460, end: 'fin' };
+    const trace = clientTrace({ connectedAt: 150, acksAt: [250, 450], endedAt: 460, outcome: 'fin' });
     // columns of 100 ms: the FIN shares ack 2's column, so it is drawn one column later
     expect(renderRow(trace, 100, 10, 700, false)).toBe('·─1─2|  ');
   });
 
   test('a row stops at "now" while the run goes on', () => {
-    expect(renderRow({ connectedAt: 0, ackAt: [] }, 100, 10, 250, false)).toBe('───');
-    expect(renderRow({ ackAt: [] }, 100, 10, 250, false)).toBe('···');
+    expect(renderRow(clientTrace({ connectedAt: 0, acksAt: [] }), 100, 10, 250, false)).toBe('───');
+    expect(renderRow(clientTrace({ acksAt: [] }), 100, 10, 250, false)).toBe('···');
   });
 
   test('several acks in one column, or ack 10 and later, show as a block', () => {
-    expect(renderRow({ connectedAt: 0, ackAt: [110, 150] }, 100, 10, 200, false)).toBe('─█─');
+    expect(renderRow(clientTrace({ connectedAt: 0, acksAt: [110, 150] }), 100, 10, 200, false)).toBe('─█─');
     const tenAcks = Array.from({ length: 10 }, (_, i) => (i + 1) * 100 + 50);
-    expect(renderRow({ connectedAt: 0, ackAt: tenAcks }, 100, 20, 1100, false)).toBe('─123456789█─');
+    expect(renderRow(clientTrace({ connectedAt: 0, acksAt: tenAcks }), 100, 20, 1100, false)).toBe('─123456789█─');
   });
 
   test('failures have their own end marks', () => {
-    expect(renderRow({ connectedAt: 0, ackAt: [], endedAt: 300, end: 'timed-out' }, 100, 10, 500, false)).toBe('───T  ');
-    expect(renderRow({ ackAt: [], endedAt: 0, end: 'no-connect' }, 100, 10, 200, false)).toBe('X  ');
-    expect(renderRow({ connectedAt: 0, ackAt: [100], endedAt: 200, end: 'rst' }, 100, 10, 300, false)).toBe('─1R ');
+    expect(renderRow(clientTrace({ connectedAt: 0, acksAt: [], endedAt: 300, outcome: 'timed-out' }), 100, 10, 500, false)).toBe('───T  ');
+    expect(renderRow(clientTrace({ acksAt: [], endedAt: 0, outcome: 'no-connect' }), 100, 10, 200, false)).toBe('X  ');
+    expect(renderRow(clientTrace({ connectedAt: 0, acksAt: [100], endedAt: 200, outcome: 'rst' }), 100, 10, 300, false)).toBe('─1R ');
   });
 
   test('serial service puts each client\'s acks after the previous client\'s; parallel ones line up', () => {
@@ -82,7 +85,7 @@ describe('timeline rendering', () => {
   });
 
   test('the legend names the scale, and only the end marks that occur', () => {
-    const legend = timelineLegend([{ connectedAt: 0, ackAt: [], endedAt: 300, end: 'timed-out' }], 600, 80).join('\n');
+    const legend = timelineLegend([clientTrace({ connectedAt: 0, acksAt: [], endedAt: 300, outcome: 'timed-out' })], 600, 80).join('\n');
     expect(legend).toMatch(/1 column = 10 ms/);
     expect(legend).toMatch(/T timed out/);
     expect(legend).not.toMatch(/R reset/);
@@ -110,24 +113,24 @@ describe('verdict', () => {
 
   test('connects delayed by a full backlog do not count as waiting for the server', () => {
     const traces: SessionTrace[] = [
-      { connectedAt: 0, ackAt: [100, 200] },
-      { connectedAt: 1000, ackAt: [1100, 1200] },
+      clientTrace({ connectedAt: 0, acksAt: [100, 200] }),
+      clientTrace({ connectedAt: 1000, acksAt: [1100, 1200] }),
     ];
     expect(serviceVerdict(traces).kind).toBe('parallel');
   });
 
   test('one message per client: the quickest first ack after connecting is the work time', () => {
     const traces: SessionTrace[] = [
-      { connectedAt: 5, ackAt: [105] },
-      { connectedAt: 5, ackAt: [205] },
+      clientTrace({ connectedAt: 5, acksAt: [105] }),
+      clientTrace({ connectedAt: 5, acksAt: [205] }),
     ];
     expect(serviceVerdict(traces).kind).toBe('one-at-a-time');
   });
 
   test('too little to compare: unknown, and clients without an ack are counted', () => {
     expect(serviceVerdict(tracesWithAcks([100])).kind).toBe('unknown');
-    expect(serviceVerdict([{ ackAt: [] }]).text).toBe('cannot tell serial from parallel: no client got an ack');
-    expect(serviceVerdict([...tracesWithAcks([100], [300]), { connectedAt: 0, ackAt: [] }]).text).toMatch(/; 1 of 3 clients got no ack$/);
+    expect(serviceVerdict([clientTrace({ acksAt: [] })]).text).toBe('cannot tell serial from parallel: no client got an ack');
+    expect(serviceVerdict([...tracesWithAcks([100], [300]), clientTrace({ connectedAt: 0, acksAt: [] })]).text).toMatch(/; 1 of 3 clients got no ack$/);
   });
 
   test('helpers: waves by tolerance, long lists elided', () => {
@@ -138,22 +141,13 @@ describe('verdict', () => {
 
   test('the overall line counts what went wrong', () => {
     const traces: SessionTrace[] = [
-      { connectedAt: 0, ackAt: [100], endedAt: 110, end: 'fin' },
-      { connectedAt: 0, ackAt: [], endedAt: 300, end: 'timed-out' },
-      { connectedAt: 0, ackAt: [100], endedAt: 110, end: 'rst' },
+      clientTrace({ connectedAt: 0, acksAt: [100], endedAt: 110, outcome: 'fin' }),
+      clientTrace({ connectedAt: 0, acksAt: [], endedAt: 300, outcome: 'timed-out' }),
+      clientTrace({ connectedAt: 0, acksAt: [100], endedAt: 110, outcome: 'rst' }),
     ];
     expect(formatOverall(traces, { messages: 1, goodbye: true, timeoutMs: 300 }, 320)).toBe(
       'total 320 ms: 1 of 3 clients got all 1 acks and a FIN after goodbye (1 timed out, 1 RST after goodbye)',
     );
-  });
-});
-
-describe('acks in the byte stream', () => {
-  test('complete acks are taken, a partial one is kept, anything else is invalid', () => {
-    expect(takeAcks('ackackac')).toEqual({ acks: 2, rest: 'ac', valid: true });
-    expect(takeAcks('')).toEqual({ acks: 0, rest: '', valid: true });
-    expect(takeAcks('acknak')).toEqual({ acks: 1, rest: 'nak', valid: false });
-    expect(takeAcks('ax')).toEqual({ acks: 0, rest: 'ax', valid: false });
   });
 });
 

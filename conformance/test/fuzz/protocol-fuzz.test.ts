@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { ProtocolClient, frame } from '../../harness/client';
+import { ProtocolClient } from '../../harness/client';
+import { frame } from '../../harness/framing';
 import { Deadlines, makeDeadlines, pollUntil, resolveMultiplier, waitUntilSettled } from '../../harness/deadlines';
 import { launchTarget, LaunchedTarget, stopAllTargets } from '../../harness/launcher';
 import { REFERENCE_MODELS } from '../../harness/models';

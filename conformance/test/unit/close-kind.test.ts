@@ -1,8 +1,8 @@
 import { connect, createServer, Server, Socket } from 'node:net';
 import { AddressInfo } from 'node:net';
-import { ProtocolClient } from '../../harness/client';
+import { ClientOptions, ProtocolClient } from '../../harness/client';
 import { pollUntil } from '../../harness/deadlines';
-import { classifyCloseRereading, closeKindViaSockDiag, MISSING_ROW_REREADS } from '../../harness/close-kind';
+import { batchedCloseClassifier, classifyCloseRereading, closeKindViaSockDiag, MISSING_ROW_REREADS } from '../../harness/close-kind';
 import { onPath } from '../../harness/listen-backlog';
 import { TcpRow } from '../../harness/procfs';
 
@@ -23,9 +23,9 @@ describe('classifyClose through ProtocolClient', () => {
     for (const c of cleanups.splice(0)) c();
   });
 
-  async function clientOf(ending: (s: Socket) => void): Promise<ProtocolClient> {
+  async function clientOf(ending: (s: Socket) => void, options?: ClientOptions): Promise<ProtocolClient> {
     const { server, port, sockets } = await tinyServer(ending);
-    const client = await ProtocolClient.connect('127.0.0.1', port, 2000);
+    const client = await ProtocolClient.connect('127.0.0.1', port, 2000, options);
     cleanups.push(() => {
       client.close();
       for (const s of sockets) s.destroy();
@@ -53,6 +53,20 @@ describe('classifyClose through ProtocolClient', () => {
     const ending = await c.waitForClose(300);
     expect(c.text).toBe('ack');
     expect(ending.kind).toBe('open');
+  });
+
+  test('a batched classifier tells FIN from RST for ends that come together', async () => {
+    const classifyEnd = batchedCloseClassifier();
+    const ends: ((s: Socket) => void)[] = [(s) => s.end(), (s) => s.end(), (s) => s.resetAndDestroy(), (s) => s.end()];
+    const clients = await Promise.all(ends.map((end) => clientOf(end, { classifyEnd })));
+    const endings = await Promise.all(clients.map((c) => c.waitForClose(2000)));
+    expect(endings.map((e) => e.kind)).toEqual(['fin', 'fin', 'rst', 'fin']);
+  });
+
+  test('without keeping what it received, a client still counts the acks and their times', async () => {
+    const c = await clientOf((s) => s.end(), { keepReceived: false });
+    await c.waitForClose(2000);
+    expect({ text: c.text, acks: c.acks, trueAcks: c.ackStream.acks, times: c.ackTimes().length }).toEqual({ text: '', acks: 1, trueAcks: 1, times: 1 });
   });
 
   test('FIN is still FIN after the client half-closed first', async () => {
