@@ -27,7 +27,7 @@ const CONNECT_FAILURES: Record<string, string> = {
 };
 
 /** Why a connect failed, in words; our own connect deadline is the one error without a code. */
-export function connectFailureReason(err: NodeJS.ErrnoException, timeoutMs: number): string {
+function connectFailureReason(err: NodeJS.ErrnoException, timeoutMs: number): string {
   if (!err.code) return `no answer within ${timeoutMs} ms`;
   return CONNECT_FAILURES[err.code] ?? `${err.code}: ${err.message}`;
 }
@@ -106,6 +106,7 @@ function waitFor(s: Session, done: () => boolean, timeoutMs: number): Promise<bo
 async function exchangeMessages(s: Session): Promise<boolean> {
   const { client, trace, plan } = s;
   for (let n = 1; n <= plan.messages; n++) {
+    // not awaited: the wait, and its idle clock, start with the write
     void client.send(plan.text);
     await waitFor(s, () => trace.acksAt.length >= n || client.ending !== undefined || !client.ackStream.valid, plan.timeoutMs);
     if (client.ackStream.unexpected !== undefined) {
