@@ -34,9 +34,11 @@ export function listMs(values: number[], max = MAX_LISTED): string {
  */
 export function messageWorkMs(traces: SessionTrace[]): number | undefined {
   const gaps = traces.flatMap((t) => t.acksAt.slice(1).map((ms, i) => ms - t.acksAt[i]));
-  if (gaps.length > 0) return Math.max(1, Math.min(...gaps));
+  // A reduce, not Math.min(...): a long run has more gaps than a call can take arguments.
+  const smallest = (values: number[]): number => values.reduce((a, b) => Math.min(a, b));
+  if (gaps.length > 0) return Math.max(1, smallest(gaps));
   const firsts = traces.flatMap((t) => (t.acksAt.length > 0 ? [t.acksAt[0] - (t.connectedAt ?? 0)] : []));
-  return firsts.length > 0 ? Math.max(1, Math.min(...firsts)) : undefined;
+  return firsts.length > 0 ? Math.max(1, smallest(firsts)) : undefined;
 }
 
 /** Groups sorted times into waves: a time closer than `toleranceMs` to the previous one joins its wave. */
