@@ -60,22 +60,15 @@ int main(int argc, char **argv)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigchld;
     sigfillset(&sa.sa_mask);
-    /* No SA_RESTART: accept() returns EINTR after each SIGCHLD and we restart it
-     * ourselves, the textbook way. SA_NOCLDSTOP: stopped children are not exits. */
+    /* No SA_RESTART: accept() returns EINTR after each SIGCHLD and accept_next_client()
+     * restarts it, the textbook way. SA_NOCLDSTOP: stopped children are not exits. */
     sa.sa_flags = SA_NOCLDSTOP;
     if (sigaction(SIGCHLD, &sa, NULL) < 0)
         die("sigaction(SIGCHLD)");
     print_ready_line(listen_fd);
 
-    while (!stop_requested) {
-        int fd = accept_client(listen_fd, 0);
-        if (fd < 0) {
-            if (accept_error_is_resource(errno))
-                accept_backoff(stop_fd);
-            else if (errno == EINVAL && !stop_requested)
-                die("accept4"); /* only a drain shuts the listener down */
-            continue;           /* EINTR: a child exited, or SIGTERM; retry or stop */
-        }
+    int fd;
+    while ((fd = accept_next_client(listen_fd, stop_fd)) >= 0) {
         /* Blocked across fork(): the handler must not see the table half-updated,
          * and the child must not run the parent's SIGTERM handler (it would shut
          * the parent's listener down) before installing its own. */

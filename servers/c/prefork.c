@@ -12,7 +12,6 @@
 #include "children.h"
 #include "protocol.h"
 
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,17 +39,10 @@ static _Noreturn void child_main(int listen_fd, const struct options *o, pid_t p
     int stop_fd = install_stop_handlers(-1);
     block_signals(false); /* blocked since before fork(): nothing was lost */
 
-    while (!stop_requested) {
-        int fd = accept_client(listen_fd, 0);
-        if (fd < 0) {
-            if (errno == EINVAL)
-                break; /* the parent shut the listener down: we are draining */
-            if (accept_error_is_resource(errno))
-                accept_backoff(stop_fd);
-            continue; /* EINTR: the loop condition decides */
-        }
+    /* Ends when the parent shuts the listener down (the drain), or on our SIGTERM. */
+    int fd;
+    while ((fd = accept_next_client(listen_fd, stop_fd)) >= 0)
         serve_session(fd, o, stop_fd);
-    }
     exit(0);
 }
 

@@ -16,6 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The drain's state, set by install_stop_handlers() and request_stop(). */
+volatile sig_atomic_t stop_requested = 0;
+static int stop_pipe[2] = {-1, -1};
+static volatile sig_atomic_t stop_listen_fd = -1; /* the listener request_stop() shuts down */
+
 /* ---- sockets ----------------------------------------------------------------- */
 
 int open_listener(const struct options *o, bool nonblocking)
@@ -67,23 +72,17 @@ void print_ready_line(int listen_fd)
     socklen_t len = sizeof ss;
     if (getsockname(listen_fd, (struct sockaddr *)&ss, &len) < 0)
         die("getsockname");
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+    bool is_v6 = ss.ss_family == AF_INET6;
+    const void *addr = is_v6 ? (const void *)&v6->sin6_addr : (const void *)&v4->sin_addr;
+    unsigned port = ntohs(is_v6 ? v6->sin6_port : v4->sin_port);
     char host[INET6_ADDRSTRLEN];
-    unsigned port;
-    if (ss.ss_family == AF_INET6) {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-        if (!inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host))
-            die("inet_ntop");
-        port = ntohs(a->sin6_port);
-        if (printf("listening on [%s]:%u\n", host, port) < 0)
-            die("printf");
-    } else {
-        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-        if (!inet_ntop(AF_INET, &a->sin_addr, host, sizeof host))
-            die("inet_ntop");
-        port = ntohs(a->sin_port);
-        if (printf("listening on %s:%u\n", host, port) < 0)
-            die("printf");
-    }
+    if (!inet_ntop(ss.ss_family, addr, host, sizeof host))
+        die("inet_ntop");
+    /* IPv6 in brackets, as in a URL: the port's colon must not read as the address's. */
+    if (printf(is_v6 ? "listening on [%s]:%u\n" : "listening on %s:%u\n", host, port) < 0)
+        die("printf");
     if (fflush(stdout) != 0)
         die("fflush(stdout)");
 }
@@ -150,6 +149,26 @@ void accept_backoff(int stop_fd)
         die("poll");
 }
 
+int accept_next_client(int listen_fd, int stop_fd)
+{
+    while (!stop_requested) {
+        int fd = accept_client(listen_fd, 0);
+        if (fd >= 0)
+            return fd;
+        if (errno == EINVAL) {
+            /* The listener was shut down: ours only by request_stop(), which sets
+             * stop_requested first; a prefork worker's by the parent, to drain it. */
+            if (listen_fd == stop_listen_fd && !stop_requested)
+                die("accept4");
+            return -1;
+        }
+        if (accept_error_is_resource(errno))
+            accept_backoff(stop_fd);
+        /* EINTR: a signal (SIGCHLD, or a drain: the loop condition decides). */
+    }
+    return -1;
+}
+
 /* ---- framing ----------------------------------------------------------------- */
 
 static const char GOODBYE[] = "goodbye";
@@ -198,10 +217,6 @@ int64_t now_ms(void)
 }
 
 /* ---- shutdown --------------------------------------------------------------------- */
-
-volatile sig_atomic_t stop_requested = 0;
-static int stop_pipe[2] = {-1, -1};
-static volatile sig_atomic_t stop_listen_fd = -1;
 
 void request_stop(void)
 {

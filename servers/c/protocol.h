@@ -6,8 +6,9 @@
  * "goodbye" gets no ack: the server closes gracefully (FIN) at once.
  *
  * The models differ only in *how* they run sessions at the same time; this module
- * holds everything else: options, the listening socket, ETX framing, the blocking
- * session routine used by the blocking models, the ready line and shutdown helpers.
+ * holds everything else: options, the listening socket, ETX framing, the accept
+ * loop and the session routine of the blocking models, the ready line and shutdown
+ * helpers.
  * Implemented in options.c (command line, errors), session.c (the blocking
  * session) and protocol.c (the rest).
  */
@@ -70,6 +71,11 @@ int accept_client(int listen_fd, int flags);
 bool accept_error_is_resource(int err);
 /* Sleeps a bounded 100 ms, or less if stop_fd (may be -1) becomes readable. */
 void accept_backoff(int stop_fd);
+/* The accept loop of the blocking models: waits on a blocking listener for the next
+ * client and returns its socket, or -1 once the server drains (stop_requested, or
+ * the listener shut down). Retries after a signal or an aborted connection; backs
+ * off on a resource error. */
+int accept_next_client(int listen_fd, int stop_fd);
 
 /* ---- framing --------------------------------------------------------------- */
 

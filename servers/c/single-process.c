@@ -8,8 +8,6 @@
 #define _GNU_SOURCE
 #include "protocol.h"
 
-#include <errno.h>
-
 int main(int argc, char **argv)
 {
     struct options o;
@@ -19,17 +17,9 @@ int main(int argc, char **argv)
     int stop_fd = install_stop_handlers(listen_fd);
     print_ready_line(listen_fd);
 
-    while (!stop_requested) {
-        int fd = accept_client(listen_fd, 0);
-        if (fd < 0) {
-            if (accept_error_is_resource(errno))
-                accept_backoff(stop_fd);
-            else if (errno == EINVAL && !stop_requested)
-                die("accept4"); /* only a drain shuts the listener down */
-            continue;           /* EINTR: the loop condition decides */
-        }
+    int fd;
+    while ((fd = accept_next_client(listen_fd, stop_fd)) >= 0)
         serve_session(fd, &o, stop_fd); /* the whole session, to the end */
-    }
     xclose(listen_fd);
     return 0;
 }

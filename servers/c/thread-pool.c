@@ -123,15 +123,9 @@ int main(int argc, char **argv)
         pcheck(pthread_create(&tids[i], NULL, worker, NULL), "pthread_create");
     print_ready_line(listen_fd);
 
-    for (;;) {
-        int fd = accept_client(listen_fd, 0);
-        if (fd < 0) {
-            if (errno == EINVAL)
-                break; /* the signal thread shut the listener down */
-            if (accept_error_is_resource(errno))
-                accept_backoff(stop_fd);
-            continue;
-        }
+    /* Ends when the signal thread shuts the listener down, or the queue closes. */
+    int fd;
+    while ((fd = accept_next_client(listen_fd, stop_fd)) >= 0) {
         if (!queue_push(fd)) {
             close_gracefully(fd);
             break;
