@@ -16,8 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The drain's state, set by install_stop_handlers() and request_stop(). */
-volatile sig_atomic_t stop_requested = 0;
+/* The drain's state, set by install_stop_handlers() and request_stop(). An atomic, not a
+ * volatile sig_atomic_t: a thread pool's main thread reads it while its signal thread sets it. */
+atomic_int stop_requested = 0;
 static int stop_pipe[2] = {-1, -1};
 static volatile sig_atomic_t stop_listen_fd = -1; /* the listener request_stop() shuts down */
 

@@ -16,6 +16,7 @@
 #define SERVER_MODELS_PROTOCOL_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -119,7 +120,7 @@ void serve_session(int fd, const struct options *o, int stop_fd);
  * the signal landed just before the call. Returns the pipe's read end.
  * Calling it again (in a forked child) replaces the pipe and the listener.
  * Also ignores SIGPIPE: a client that resets must cost its session, not the process. */
-extern volatile sig_atomic_t stop_requested;
+extern atomic_int stop_requested; /* lock-free, so a handler may set it */
 int install_stop_handlers(int listen_fd);
 /* What the handler does; also callable from a normal thread (async-signal-safe). */
 void request_stop(void);
