@@ -1,17 +1,21 @@
 import type { Config } from 'jest';
 import { availableParallelism } from 'node:os';
+import { LONG_ONLY_FILES, SPLIT_FILES, TIER } from './conformance/test/tier';
 
-// `npm test` leaves out the long runs; `npm run test:full` (SM_FULL=1) has them: memory peaks under
-// floods and the kill scenarios (a real inner Jest killed every way). The mutant matrix and the fuzz
-// read SM_FULL themselves.
-const FULL_ONLY = process.env.SM_FULL === '1' ? [] : ['/conformance/test/stress/', '/conformance/test/harness/kill-scenarios'];
+// The tiers (conformance/test/tier.ts): `npm test` leaves out the long runs, `npm run test:long` runs
+// only them (the long-only files and the long part of the split ones), `npm run test:full` both.
+const ignored = TIER === 'quick' ? LONG_ONLY_FILES : [];
+const escape = (path: string): string => path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const files = TIER === 'long'
+  ? { testRegex: `(${[...LONG_ONLY_FILES, ...SPLIT_FILES].map(escape).join('|')}).*\\.test\\.ts$` }
+  : { testMatch: ['**/*.test.ts'] };
 
 // Type errors are caught by `tsc --noEmit` in `npm test`; ts-jest only transpiles (isolatedModules).
 const config: Config = {
   testEnvironment: 'node',
   roots: ['<rootDir>/conformance', '<rootDir>/servers', '<rootDir>/fixtures'],
-  testMatch: ['**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/fixtures/example-project/', '/fixtures/kill-scenarios/', ...FULL_ONLY],
+  ...files,
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/fixtures/example-project/', '/fixtures/kill-scenarios/', ...ignored],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   // Suites start real servers: a worker per core (at least two), and generous per-test time.
   maxWorkers: Math.max(2, availableParallelism()),

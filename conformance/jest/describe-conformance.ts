@@ -1,6 +1,6 @@
 import { selectCases } from '../cases/selection';
 import { CaseResult, ConformanceCase, Outcome } from '../cases/types';
-import { makeDeadlines, resolveMultiplier } from '../harness/deadlines';
+import { Deadlines, makeDeadlines, resolveMultiplier } from '../harness/deadlines';
 import { LaunchedTarget } from '../harness/launcher';
 import { resolveTarget, TargetSpec } from '../harness/target';
 import { formatResult } from '../reports/console';
@@ -24,6 +24,17 @@ export interface ConformanceOptions {
   concurrent?: boolean;
   /** Receives every result, e.g. to collect a report. */
   onResult?: (result: CaseResult) => void;
+  /** Jest's timeout for each case's test (default: {@link caseTestTimeoutMs}). */
+  testTimeoutMs?: number;
+}
+
+/**
+ * Jest's own timeout for a case: only a net under the kit's deadlines, which end every case. Long
+ * enough for the slowest case at the declared delay plus a wait for the machine lock, so a project
+ * that keeps Jest's 5 s default needs no setting.
+ */
+export function caseTestTimeoutMs(deadlines: Deadlines): number {
+  return Math.max(300_000 * deadlines.multiplier, 100 * deadlines.ack());
 }
 
 /**
@@ -39,6 +50,7 @@ export function describeConformance(spec: TargetSpec, options: ConformanceOption
     const started: LaunchedTarget[] = [];
     afterAll(() => Promise.all(started.map((s) => s.stop())));
     const declare = options.concurrent ? test.concurrent : test;
+    const timeoutMs = options.testTimeoutMs ?? caseTestTimeoutMs(deadlines);
     const selected = selectCases(options.only, options.skip, options.cases);
     // Cases sharing an exercise share one server and one run of it; the units that need the machine
     // alone run together under one hold of the lock. The first test of a batch to run starts it, the
@@ -57,7 +69,7 @@ export function describeConformance(spec: TargetSpec, options: ConformanceOption
         const result = await resultOf(c);
         options.onResult?.(result);
         if (failOn.includes(result.outcome) || result.outcome === 'error') throw new Error(`${formatResult(result, false)}${result.stack ? `\n${result.stack}` : ''}`);
-      });
+      }, timeoutMs);
     }
   });
 }

@@ -8,6 +8,7 @@ import { resolveTarget } from '../../harness/target';
 import { sampleTree, TreeSample } from '../../harness/tree-probe';
 import { Language, referenceTarget } from '../../reference';
 import { expectSession } from './session-model';
+import { RUNS_LONG } from '../tier';
 import { mutantCommand, mutants } from '../../../fixtures/mutants/catalogue';
 
 /**
@@ -16,8 +17,8 @@ import { mutantCommand, mutants } from '../../../fixtures/mutants/catalogue';
  * leave (goodbye, half-close, full close, reset). The answer must be what the protocol says, and the
  * server's sockets, processes and zombies must return to their baseline afterwards.
  */
-// `npm test` runs a short fuzz; `npm run test:full` (SM_FULL=1) the long one.
-const FULL = process.env.SM_FULL === '1';
+// The quick tier runs a short fuzz; the long tier (npm run test:long / test:full) the long one.
+const FULL = RUNS_LONG;
 const RUNS = Number(process.env.SM_FUZZ_RUNS ?? (FULL ? 100 : 20));
 const TIME_LIMIT_MS = (FULL ? 20_000 : 5_000) * resolveMultiplier();
 

@@ -1,64 +1,59 @@
 import { appendFileSync } from 'node:fs';
 import { allCases } from '../../cases';
 import { CaseResult, ConformanceCase } from '../../cases/types';
-import { makeDeadlines, resolveMultiplier } from '../../harness/deadlines';
 import { stopAllTargets } from '../../harness/launcher';
-import { resolveTarget } from '../../harness/target';
-import { runSuite } from '../../runner';
-import { Mutant, mutantCommand } from '../../../fixtures/mutants/catalogue';
-
-/** Work delay the mutants run with (the reference suites use the same). */
-const DELAY_MS = 200;
+import { Mutant, mutants } from '../../../fixtures/mutants/catalogue';
+import { appliesToModel } from '../../cases/applies-to';
+import { Tier, TIER } from '../tier';
+import { judgeMutant, mutantKey, MutantVerdict, readOutcomes, RecordedOutcome, runMutant } from '../../../fixtures/mutants/outcomes';
 /** Cases of one mutant run at the same time (each on its own server; Jest runs two mutants per file at once). */
 const MUTANT_JOBS = 4;
 
-interface Verdict {
-  declaredButPassed: string[];
-  failedButUndeclared: string[];
-  /** blocked cases it does not declare, and declared ones that were not blocked */
-  blockedUnlike: string[];
-  kitErrors: string[];
-}
+/**
+ * The quick tier runs each mutant through the cases its bug is about plus a fixed sample of the others
+ * (together the mutants cover every case); the full tier runs every case against every mutant, as
+ * `npm run mutants` does. Either way every outcome is compared with the mutant's record in
+ * outcomes.json.
+ */
+/** Other cases each mutant also runs in the quick tier: enough to catch a kit that cries wolf. */
+export const SAMPLED_CASES = 2;
 
 /**
- * `npm test` runs each mutant through the cases it declares plus a fixed sample of the others (the
- * sample rotates with the mutant's name, so together the mutants cover every case);
- * `npm run test:full` (SM_FULL=1) runs every case against every mutant.
+ * The other cases each mutant of the catalogue samples: in catalogue order, each mutant takes the
+ * SAMPLED_CASES least sampled so far of the cases that apply to its model and are not named for its
+ * bug, so together the mutants meet every case that way.
  */
-export const FULL_MATRIX = process.env.SM_FULL === '1';
-/** Undeclared cases each mutant also runs in the quick tier: enough to catch a kit that cries wolf. */
-export const SAMPLED_CASES = 4;
+const samples: ReadonlyMap<Mutant, ReadonlySet<string>> = (() => {
+  const picked = new Map<Mutant, Set<string>>();
+  const times = new Map<string, number>(allCases.map((c) => [c.id, 0]));
+  for (const m of mutants.filter((x) => !x.onlyCases)) {
+    const candidates = allCases.filter((c) => !m.rejectedBy.includes(c.id) && appliesToModel(c.appliesTo, m.model));
+    const chosen = [...candidates].sort((a, b) => (times.get(a.id) ?? 0) - (times.get(b.id) ?? 0)).slice(0, SAMPLED_CASES);
+    for (const c of chosen) times.set(c.id, (times.get(c.id) ?? 0) + 1);
+    picked.set(m, new Set(chosen.map((c) => c.id)));
+  }
+  return picked;
+})();
 
-/** The cases a mutant runs in this tier, in catalogue order. */
-export function casesFor(m: Mutant, full = FULL_MATRIX): ConformanceCase[] {
+/** The cases a mutant runs in the quick tier, in catalogue order (all of them for a slow starter). */
+export function quickCasesFor(m: Mutant): ConformanceCase[] {
   if (m.onlyCases) return allCases.filter((c) => m.onlyCases?.ids.includes(c.id));
-  if (full) return allCases;
-  const declared = new Set([...m.mustFail, ...(m.blocked ?? []), ...(m.mayFail ?? []).map((f) => f.id)]);
-  const others = allCases.filter((c) => !declared.has(c.id));
-  const seed = [...m.name].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) >>> 0, 7);
-  const step = Math.max(1, Math.floor(others.length / SAMPLED_CASES));
-  const sampled = new Set(Array.from({ length: Math.min(SAMPLED_CASES, others.length) }, (_, k) => others[(seed + k * step) % others.length].id));
-  return allCases.filter((c) => declared.has(c.id) || sampled.has(c.id));
+  return allCases.filter((c) => m.rejectedBy.includes(c.id) || samples.get(m)?.has(c.id));
 }
 
-/** Runs the tier's cases against a mutant and compares the failures with what it declares. */
-async function verdict(m: Mutant): Promise<Verdict> {
-  const target = resolveTarget({ name: `mutant ${m.name}`, cmd: mutantCommand(m), model: m.model, workers: m.workers, delayMs: DELAY_MS });
-  const deadlines = makeDeadlines(DELAY_MS, resolveMultiplier());
-  // Cases side by side, each on its own server (a mutant that cannot start makes every case blocked,
-  // which its declarations then judge).
+/** The cases a mutant runs in a tier: the quick ones, or the whole matrix (the long tier leaves the matrix to the full one). */
+export function casesFor(m: Mutant, tier: Tier = TIER): ConformanceCase[] {
+  if (tier === 'long') return [];
+  return tier === 'full' && !m.onlyCases ? allCases : quickCasesFor(m);
+}
+
+/** Runs the tier's cases against a mutant and compares every outcome with its record. */
+async function verdict(m: Mutant, record: Record<string, RecordedOutcome>): Promise<MutantVerdict> {
+  // A mutant that cannot start makes every case blocked, which its record then judges.
   const started = Date.now();
-  const results = await runSuite(target, casesFor(m), { deadlines, jobs: MUTANT_JOBS, probe: false });
+  const results = await runMutant(m, casesFor(m), MUTANT_JOBS);
   logTimings(m, Date.now() - started, results);
-  const failed = (r: CaseResult | undefined) => r?.outcome === 'fail' || r?.outcome === 'warn';
-  const allowed = new Set([...m.mustFail, ...(m.mayFail ?? []).map((f) => f.id)]);
-  const blocked = new Set(m.blocked ?? []);
-  return {
-    declaredButPassed: m.mustFail.filter((id) => !failed(results.find((r) => r.id === id))),
-    failedButUndeclared: results.filter((r) => r.outcome === 'fail' && !allowed.has(r.id)).map((r) => `${r.id}: ${r.message}`),
-    blockedUnlike: results.filter((r) => (r.outcome === 'blocked') !== blocked.has(r.id)).map((r) => `${r.id}: ${r.outcome} ${r.message ?? ''}`),
-    kitErrors: results.filter((r) => r.outcome === 'error').map((r) => `${r.id}: ${r.message}\n${r.stack ?? ''}`),
-  };
+  return judgeMutant(m, results, record);
 }
 
 /** With SM_MUTANT_TIMINGS=<file>, one line per mutant: where its time went (for tuning the tier). */
@@ -71,20 +66,21 @@ function logTimings(m: Mutant, wallMs: number, results: CaseResult[]): void {
 }
 
 /**
- * The self-test for a group of mutants: each must fail every case it declares (warn for SHOULD
- * cases) and no other MUST case, so the kit both catches the bug and does not cry wolf. Prints the
- * group's mutation score.
+ * The self-test for a group of mutants: each must give every case it runs the outcome its record in
+ * outcomes.json holds, so the kit both catches the bug (the cases named in `rejectedBy` fail it) and
+ * does not cry wolf (no other case fails it unrecorded). Prints the group's mutation score.
  */
 export function describeMutants(group: string, list: Mutant[]): void {
+  const outcomes = readOutcomes();
   const rejected: string[] = [];
   afterAll(async () => {
     await stopAllTargets();
-    process.stdout.write(`mutation score (${group}): ${rejected.length}/${list.length} mutants rejected by their declared cases\n`);
+    process.stdout.write(`mutation score (${group}): ${rejected.length}/${list.length} mutants rejected by the cases named for their bug\n`);
   });
   describe(`mutants: ${group}`, () => {
-    for (const m of list) {
-      test.concurrent(`${m.lang}/${m.name} (${m.bug}) is rejected by ${m.mustFail[0]}`, async () => {
-        expect(await verdict(m)).toEqual({ declaredButPassed: [], failedButUndeclared: [], blockedUnlike: [], kitErrors: [] });
+    for (const m of list.filter((x) => casesFor(x).length > 0)) {
+      test.concurrent(`${mutantKey(m)} (${m.bug}) is rejected by ${m.rejectedBy.join(', ')}`, async () => {
+        expect(await verdict(m, outcomes.mutants[mutantKey(m)] ?? {})).toEqual({ unlike: [], kitErrors: [] });
         rejected.push(m.name);
       });
     }

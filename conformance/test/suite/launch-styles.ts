@@ -5,6 +5,7 @@ import { compiledModule, packageRoot } from '../../harness/paths';
 import { ModelName, REFERENCE_MODELS } from '../../harness/models';
 import { Language, referenceCommand, referenceTarget } from '../../reference';
 import { SUITE_DELAY_MS } from './reference-suite';
+import { RUNS_LONG, RUNS_QUICK } from '../tier';
 
 /** How people start servers: through npx, a shell without exec, a Node launcher that forwards signals. */
 export const LAUNCH_STYLES = ['npx serve', 'sh -c', 'bash -c', 'node launcher'] as const;
@@ -33,15 +34,17 @@ export function launchedCommand(style: LaunchStyle, model: ModelName, lang: Lang
 }
 
 /**
- * The servers each launch style starts in `npm test`: the two with worker processes to count, signal
- * and replace (every case applies to them). `npm run test:full` (SM_FULL=1) starts all six.
+ * The server each launch style starts in the quick tier: one with worker processes to count, signal
+ * and replace (every launcher case applies to it), the two such models taken in turn. The long tier
+ * starts the others, so together they run every style against all six.
  */
-export const QUICK_LAUNCH_MODELS: readonly ModelName[] = ['prefork', 'master-worker'];
+const QUICK_LAUNCH_MODEL: Record<LaunchStyle, ModelName> = { 'npx serve': 'prefork', 'sh -c': 'master-worker', 'bash -c': 'prefork', 'node launcher': 'master-worker' };
 
 /** The launcher cases against the reference servers of one language, started in every launch style. */
-export function describeLaunchStyles(lang: Language, models: readonly ModelName[] = process.env.SM_FULL === '1' ? REFERENCE_MODELS : QUICK_LAUNCH_MODELS): void {
+export function describeLaunchStyles(lang: Language): void {
   const cases = LAUNCHER_CASES.map((id) => findCase(id)).filter((c): c is ConformanceCase => c !== undefined);
   for (const style of LAUNCH_STYLES) {
+    const models = REFERENCE_MODELS.filter((model) => (model === QUICK_LAUNCH_MODEL[style] ? RUNS_QUICK : RUNS_LONG));
     for (const model of models) {
       const spec = referenceTarget(model, lang, SUITE_DELAY_MS);
       if (!spec.available) {

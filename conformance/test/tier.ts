@@ -1,0 +1,23 @@
+/**
+ * The test tiers. `npm test` runs the quick tier; `npm run test:long` (SM_TIER=long) the long runs it
+ * leaves out; `npm run test:full` (SM_TIER=full) both, and the rest of the mutant × case matrix, which
+ * alone takes longer than CI may (it is also `npm run mutants`). CI runs the quick and the long tier.
+ */
+export type Tier = 'quick' | 'long' | 'full';
+
+export function resolveTier(env: NodeJS.ProcessEnv = process.env): Tier {
+  const raw = env.SM_TIER ?? 'quick';
+  if (raw === 'quick' || raw === 'long' || raw === 'full') return raw;
+  throw new Error(`SM_TIER must be quick, long or full, got ${JSON.stringify(raw)}`);
+}
+
+export const TIER: Tier = resolveTier();
+/** This run holds the quick tier's tests. */
+export const RUNS_QUICK = TIER !== 'long';
+/** This run holds the long tier's tests. */
+export const RUNS_LONG = TIER !== 'quick';
+
+/** Test files only the long tier runs. */
+export const LONG_ONLY_FILES = ['/conformance/test/stress/', '/conformance/test/harness/kill-scenarios', '/conformance/test/cli/strangers'];
+/** Test files with a part in each tier: in the long tier they run only their long part. */
+export const SPLIT_FILES = ['/conformance/test/suite/launchers-', '/conformance/test/fuzz/protocol-fuzz'];
