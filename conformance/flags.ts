@@ -29,3 +29,9 @@ export function intFlag(value: string | boolean | undefined, name: string, min =
   }
   return n;
 }
+
+/** Writes a command's help when it was asked for (-h, --help): true when it was, and the command is done. */
+export function helpAsked(values: { help?: boolean }, help: string): boolean {
+  if (values.help) process.stdout.write(`${help}\n`);
+  return values.help === true;
+}

@@ -1,9 +1,13 @@
 import { ConformanceCase, check } from './types';
-import { clientEvidence, describeReceived, expectExactly, expectFinAfter } from './evidence';
+import { clientEvidence, describeReceived, expectExactly, expectFinAfter, howServerEnded } from './evidence';
 import { frame } from '../harness/framing';
 import { pollUntil } from '../harness/deadlines';
 import { readTcpTable } from '../harness/procfs';
 import { CaseContext } from './types';
+
+/** What expectStillServing checks, in the words of the cases that end with it. */
+const STILL_SERVING = 'The server process is still alive, and the new client gets its ack within (D + 4 s) × multiplier; ' +
+  'a live server gets that time once more with the machine to itself before it fails.';
 
 /**
  * After a disturbance, a new client must still be served by the same server process. The probe waits
@@ -14,10 +18,7 @@ export async function expectStillServing(ctx: CaseContext, owedDelays: number, w
   const d = ctx.deadlines;
   // Not a wait for a condition: the danger is over only once the owed writes have been tried. Ends at once if the server dies.
   await pollUntil(() => !ctx.server.serverAlive(), owedDelays * d.delayMs + Math.min(d.delayMs, 100), 20);
-  const died = (): string => {
-    const exit = ctx.server.exitStatus();
-    return exit ? `the server died (${exit.signal ?? `exit code ${exit.code}`})` : `the server process ${ctx.server.serverPid} is gone`;
-  };
+  const died = (): string => `the server died (${howServerEnded(ctx.server)})`;
   check(ctx.server.serverAlive(), `the server alive after ${what}`, died());
   const next = await ctx.connect('next client');
   await next.send('are you still there?');
@@ -157,8 +158,7 @@ export const closeCases: ConformanceCase[] = [
     title: 'a client that resets its connection mid-message does not disturb the server',
     description: 'Opens one client that sends a whole message, then half a message with no ETX, then resets the connection ' +
       '(RST). After D + min(D, 100 ms), when the owed ack is due, a new client sends one message.',
-    expectation: 'The server process is still alive, and the new client gets its ack within (D + 4 s) × multiplier; ' +
-      'a live server gets that time once more with the machine to itself before it fails.',
+    expectation: STILL_SERVING,
     why: 'Resets are routine: a killed client, a mobile link that drops, a load balancer timing out. ' +
       'If one reset kills the server, every other user loses their session and the service is down until it restarts.',
     commonCauses: [
@@ -185,8 +185,7 @@ export const closeCases: ConformanceCase[] = [
     title: 'clients that connect and close at once do not disturb the server',
     description: 'Opens five clients one after another, each closed as soon as it is connected, without sending a byte. ' +
       'After min(D, 100 ms), a new client sends one message.',
-    expectation: 'The server process is still alive, and the new client gets its ack within (D + 4 s) × multiplier; ' +
-      'a live server gets that time once more with the machine to itself before it fails.',
+    expectation: STILL_SERVING,
     why: 'Health checks, port scanners and load balancer probes connect and close without a byte, many times a minute. ' +
       'A server that crashes on them is taken down by its own monitoring.',
     commonCauses: [
@@ -210,8 +209,7 @@ export const closeCases: ConformanceCase[] = [
     title: 'a client that leaves before its acks arrive (the server writes to a reset socket) does not kill the server',
     description: 'Opens one client that writes three messages in one write and closes at once, before any ack, so the server ' +
       'writes its acks to a closed and then reset socket. After 3 × D + min(D, 100 ms), a new client sends one message.',
-    expectation: 'The server process is still alive, and the new client gets its ack within (D + 4 s) × multiplier; ' +
-      'a live server gets that time once more with the machine to itself before it fails.',
+    expectation: STILL_SERVING,
     why: 'Users close tabs, kill clients and time out while their requests are being worked. ' +
       'A server that dies when it writes to such a socket goes down many times a day, and every other session with it.',
     commonCauses: [

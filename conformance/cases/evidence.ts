@@ -1,5 +1,6 @@
 import { ProtocolClient } from '../harness/client';
 import { pollUntil } from '../harness/deadlines';
+import { LaunchedTarget } from '../harness/launcher';
 import { check } from './types';
 
 /** What one client saw, as evidence for a failure report. */
@@ -11,6 +12,13 @@ export function clientEvidence(client: ProtocolClient): Record<string, unknown> 
     ...(client.ending ? { closedAfterMs: client.ending.at } : {}),
     ports: `${client.localPort} -> ${client.remotePort}`,
   };
+}
+
+/** How a server process that is no longer alive ended: killed by a signal, its exit code, or gone. */
+export function howServerEnded(server: LaunchedTarget): string {
+  const exit = server.exitStatus();
+  if (!exit) return `process ${server.serverPid} gone`;
+  return exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
 }
 
 /** Describes received bytes for a one-line "saw …" message. */

@@ -6,7 +6,7 @@ import { crowdsAreHeavy } from '../harness/models';
 import { processTree, runnableNs, runnableShare } from '../harness/procfs';
 import { countBy, describeFdCounts, fdsByKind, sampleTree } from '../harness/tree-probe';
 import { CaseBlocked, CaseContext, ConformanceCase, check } from './types';
-import { clientEvidence, describeReceived } from './evidence';
+import { clientEvidence, describeReceived, howServerEnded } from './evidence';
 import { cpuShare, stableBaseline, ticksPerProcess, warmUp } from './resource-helpers';
 
 /** Descriptors each server process may open beyond what it holds at rest once its limit is lowered. */
@@ -31,8 +31,7 @@ const CPU_WINDOW_MS = 1000;
 
 /** Dying of the shortage is what this case is about: a failure, not a measurement that could not be made. */
 function stillAlive(ctx: CaseContext, when: string, evidence: Record<string, unknown>): void {
-  const exit = ctx.server.exitStatus();
-  check(ctx.server.serverAlive(), 'the server alive', `it died ${when}${exit ? ` (${exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`})` : ''}`, evidence);
+  check(ctx.server.serverAlive(), 'the server alive', `it died ${when} (${howServerEnded(ctx.server)})`, evidence);
 }
 
 /** resources.fd-exhaustion: running out of descriptors is survived, without spinning. */

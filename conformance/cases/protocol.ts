@@ -14,6 +14,15 @@ export function earlyAckTolerance(delayMs: number): number {
   return Math.max(5, Math.ceil(delayMs / 10));
 }
 
+/** The run of a case that sends one message on a new connection: exactly one "ack", then a quiet window. */
+function expectOneAckFor(message: string): ConformanceCase['run'] {
+  return async ({ connect, deadlines }) => {
+    const c = await connect();
+    await c.send(message);
+    await expectExactly(c, ACK, deadlines.ack(1), deadlines.quiet());
+  };
+}
+
 /** protocol.*: one ack per ETX-framed message, exact bytes, and the goodbye rule. */
 export const protocolCases: ConformanceCase[] = [
   {
@@ -36,11 +45,7 @@ export const protocolCases: ConformanceCase[] = [
       'message echoed back with the ack',
       'ack written to a stdio FILE * or another buffered writer that is never flushed',
     ],
-    async run({ connect, deadlines }) {
-      const c = await connect();
-      await c.send('hello');
-      await expectExactly(c, ACK, deadlines.ack(1), deadlines.quiet());
-    },
+    run: expectOneAckFor('hello'),
   },
   {
     id: 'protocol.ack.lockstep',
@@ -216,11 +221,7 @@ export const protocolCases: ConformanceCase[] = [
       'split on ETX followed by a filter that drops empty strings',
       'empty message taken for the end of the stream or for an error',
     ],
-    async run({ connect, deadlines }) {
-      const c = await connect();
-      await c.send('');
-      await expectExactly(c, ACK, deadlines.ack(1), deadlines.quiet());
-    },
+    run: expectOneAckFor(''),
   },
   {
     id: 'protocol.message.1kib',
@@ -241,11 +242,7 @@ export const protocolCases: ConformanceCase[] = [
       'copy into the message buffer without a bounds check (overflow)',
       'maximum message size set below 1024 bytes',
     ],
-    async run({ connect, deadlines }) {
-      const c = await connect();
-      await c.send('x'.repeat(1024));
-      await expectExactly(c, ACK, deadlines.ack(1), deadlines.quiet());
-    },
+    run: expectOneAckFor('x'.repeat(1024)),
   },
   {
     id: 'protocol.goodbye.no-ack',

@@ -2,6 +2,7 @@ import { pollUntil, waitUntilSettled } from '../harness/deadlines';
 import { sampleTree, TreeSample } from '../harness/tree-probe';
 import { CaseBlocked, CaseContext } from './types';
 import { runSessions, SessionEnd, sessionMix } from './session-mix';
+import { howServerEnded } from './evidence';
 
 /** What the resource cases share: baselines, sessions that always end, and "the server is gone". */
 
@@ -19,9 +20,7 @@ export const SURVIVAL_CASES = ['close.rst.server-survives', 'close.connect-close
 /** Nothing is left to measure once the server process is gone: the case is blocked, not failed. */
 export function requireServer(ctx: CaseContext, during: string, evidence: Record<string, unknown> = {}): void {
   if (ctx.server.serverAlive()) return;
-  const exit = ctx.server.exitStatus();
-  const how = exit ? (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`) : `process ${ctx.server.serverPid} gone`;
-  throw new CaseBlocked(`the server died ${during} (${how})`, SURVIVAL_CASES, evidence);
+  throw new CaseBlocked(`the server died ${during} (${howServerEnded(ctx.server)})`, SURVIVAL_CASES, evidence);
 }
 
 /**
@@ -41,11 +40,19 @@ export const warmUp = (ctx: CaseContext): Promise<Record<string, unknown>> => dr
 /** Runs `rounds` of every session ending. */
 export const exercise = (ctx: CaseContext, rounds: number): Promise<Record<string, unknown>> => drive(ctx, sessionMix(rounds), 'sessions');
 
-/** Polls until the tree's value is back at or under the baseline; returns the last sample. */
-export async function settleTo(ctx: CaseContext, read: (s: TreeSample) => number, baseline: number): Promise<TreeSample> {
-  let last = sampleTree(ctx.server);
-  await pollUntil(() => read((last = sampleTree(ctx.server))) <= baseline, ctx.deadlines.close() + ctx.deadlines.slack() * 2, 50);
-  return last;
+/** A count of the tree at rest, and after the sessions: `now` is `count(after)`. */
+export interface BackToRest {
+  atRest: number;
+  after: TreeSample;
+  now: number;
+}
+
+/** Polls until `count` of the tree is back at or under its value in `rest`; returns both, and the last sample. */
+export async function backToRest(ctx: CaseContext, count: (s: TreeSample) => number, rest: TreeSample): Promise<BackToRest> {
+  const atRest = count(rest);
+  let after = sampleTree(ctx.server);
+  await pollUntil(() => count((after = sampleTree(ctx.server))) <= atRest, ctx.deadlines.close() + ctx.deadlines.slack() * 2, 50);
+  return { atRest, after, now: count(after) };
 }
 
 /** Share of one core the tree used between two samples (1 = a whole core). */

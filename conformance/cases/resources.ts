@@ -2,7 +2,7 @@ import { pollUntil } from '../harness/deadlines';
 import { crowdsAreHeavy, hasProcessPool, Limit, MODEL_TRAITS } from '../harness/models';
 import { childrenOf, describeFdCounts, describeProcess, describeSocket, fdGrowth, fdsByKind, MIB, sampleTree, TreeSample } from '../harness/tree-probe';
 import { CaseContext, ConformanceCase, Exercise, check } from './types';
-import { cpuShare, exercise, ticksPerProcess, requireServer, settleTo, stableBaseline, warmUp } from './resource-helpers';
+import { backToRest, cpuShare, exercise, ticksPerProcess, requireServer, stableBaseline, warmUp } from './resource-helpers';
 import { EVERY_END } from './session-mix';
 import { describeReceived } from './evidence';
 import { streamWithoutEtx } from './memory-pressure';
@@ -75,16 +75,25 @@ export const sessionMixExercise: Exercise<MixObservation> = {
   },
 };
 
+/** What the cases judged on the session mix declare alike: its exercise, and the machine alone where crowds are heavy. */
+const ON_THE_SESSION_MIX: Pick<ConformanceCase, 'tags' | 'exclusive' | 'exercise'> = {
+  tags: ['procfs', 'exclusive', 'slow'],
+  exclusive: crowdsAreHeavy,
+  exercise: sessionMixExercise,
+};
+
+/** The session mix, as the cases that share it with resources.fds describe it. */
+const SHARES_THE_MIX = 'Shares the session mix of resources.fds: a warm-up session, 25 sessions ending every way for an unbounded ' +
+  'model (10 for a bounded one), then a burst of 50 sessions (L when bounded) ending with "goodbye" at the same moment. ';
+
 /** resources.*: the server gives back what each session took, and costs nothing while idle. */
 export const resourceCases: ConformanceCase[] = [
   {
     id: 'resources.fds',
     requirement: ['R7.1'],
     appliesTo: { models: 'all' },
-    tags: ['procfs', 'exclusive', 'slow'],
     level: 'MUST',
-    exclusive: crowdsAreHeavy,
-    exercise: sessionMixExercise,
+    ...ON_THE_SESSION_MIX,
     title: 'descriptors of every kind (sockets, pipes, files, eventfd, epoll, …) return to the idle baseline after sessions ended every way',
     description: 'Runs one warm-up session and takes the idle baseline, then sessions that end every way ' +
       '(goodbye, half-close, full close, reset, connect-then-close): ' +
@@ -105,31 +114,26 @@ export const resourceCases: ConformanceCase[] = [
     ],
     async run(ctx) {
       const { cold, rest, sessions, evidence } = await ctx.exercised(sessionMixExercise);
-      const count = (s: TreeSample) => s.fds.length;
-      const baseline = count(rest);
       // Lazily created, bounded resources (a pool's first use, a runtime's helper) join the baseline.
       const lazy = fdGrowth(cold.fds, rest.fds);
-      const after = await settleTo(ctx, count, baseline);
+      const { atRest, after, now } = await backToRest(ctx, (s) => s.fds.length, rest);
       const grown = fdGrowth(rest.fds, after.fds);
-      check(count(after) <= baseline, `at most ${baseline} descriptors (the idle baseline) after ${sessions} sessions`,
-        `${count(after)} held: ${describeFdCounts(grown)} more than at rest`,
+      check(now <= atRest, `at most ${atRest} descriptors (the idle baseline) after ${sessions} sessions`,
+        `${now} held: ${describeFdCounts(grown)} more than at rest`,
         { ...evidence, atRest: describeFdCounts(fdsByKind(rest)), now: describeFdCounts(fdsByKind(after)),
           heldBy: [...new Set(after.fds.filter((f) => grown.has(f.label)).map((f) => f.pid))].join(' ') });
       const absorbed = lazy.size ? `; the warm-up added ${describeFdCounts(lazy)} (created once, part of the baseline)` : '';
-      return { message: `${baseline} descriptors at rest (${describeFdCounts(fdsByKind(rest))}), ${count(after)} after ${sessions} sessions${absorbed}`, evidence };
+      return { message: `${atRest} descriptors at rest (${describeFdCounts(fdsByKind(rest))}), ${now} after ${sessions} sessions${absorbed}`, evidence };
     },
   },
   {
     id: 'resources.zombies',
     requirement: ['R7.3'],
     appliesTo: { models: 'all' },
-    tags: ['procfs', 'exclusive', 'slow'],
     level: 'MUST',
-    exclusive: crowdsAreHeavy,
-    exercise: sessionMixExercise,
+    ...ON_THE_SESSION_MIX,
     title: 'no zombie in the tree after sequential sessions, nor after a burst of sessions ending at the same moment',
-    description: 'Shares the session mix of resources.fds: a warm-up session, 25 sessions ending every way for an unbounded ' +
-      'model (10 for a bounded one), then a burst of 50 sessions (L when bounded) ending with "goodbye" at the same moment. ' +
+    description: SHARES_THE_MIX +
       'It looks for zombies in the server tree through /proc after the mix and again after the burst.',
     expectation: 'No zombie child of a process of the tree within (D + 3 s) × multiplier after the mix, and none within ' +
       '(D + 3 s) × multiplier after the burst.',
@@ -154,13 +158,10 @@ export const resourceCases: ConformanceCase[] = [
     id: 'resources.children',
     requirement: ['R7.2'],
     appliesTo: { models: 'all' },
-    tags: ['procfs', 'exclusive', 'slow'],
     level: 'MUST',
-    exclusive: crowdsAreHeavy,
-    exercise: sessionMixExercise,
+    ...ON_THE_SESSION_MIX,
     title: 'the process count returns to its baseline; a process pool keeps exactly its N workers',
-    description: 'Shares the session mix of resources.fds: a warm-up session, 25 sessions ending every way for an unbounded ' +
-      'model (10 for a bounded one), then a burst of 50 sessions (L when bounded) ending with "goodbye" at the same moment. ' +
+    description: SHARES_THE_MIX +
       'It then counts the processes of the server tree and, for a process pool, the direct children of the server process.',
     expectation: 'Within (D + 4 s) × multiplier after the last session, at most as many processes as at the idle baseline. ' +
       'A fork-per-connection server is back to the parent alone. ' +
@@ -175,33 +176,28 @@ export const resourceCases: ConformanceCase[] = [
     ],
     async run(ctx) {
       const { rest, evidence } = await ctx.exercised(sessionMixExercise);
-      const count = (s: TreeSample) => s.processes.length;
-      const baseline = count(rest);
-      const after = await settleTo(ctx, count, baseline);
-      check(count(after) <= baseline, `at most ${baseline} processes (the idle baseline)`, `${count(after)}`,
+      const { atRest, after, now } = await backToRest(ctx, (s) => s.processes.length, rest);
+      check(now <= atRest, `at most ${atRest} processes (the idle baseline)`, `${now}`,
         { ...evidence, processes: after.processes.map(describeProcess) });
       if (MODEL_TRAITS[ctx.target.model].perSession === 'process') {
-        check(count(after) === 1, 'the parent alone once every connection (a process each) is over', `${count(after)} processes`, { processes: after.processes.map(describeProcess) });
+        check(now === 1, 'the parent alone once every connection (a process each) is over', `${now} processes`, { processes: after.processes.map(describeProcess) });
       }
       const pool = hasProcessPool(ctx.target.model) ? ctx.target.workers : undefined;
       if (pool !== undefined) {
         const workers = childrenOf(after, ctx.server.serverPid);
         check(workers.length === pool, `exactly ${pool} worker processes`, `${workers.length}`, { workers: workers.map(describeProcess) });
       }
-      return { message: `${baseline} processes at rest` };
+      return { message: `${atRest} processes at rest` };
     },
   },
   {
     id: 'resources.threads',
     requirement: ['R7.4'],
     appliesTo: { models: 'all' },
-    tags: ['procfs', 'exclusive', 'slow'],
     level: 'MUST',
-    exclusive: crowdsAreHeavy,
-    exercise: sessionMixExercise,
+    ...ON_THE_SESSION_MIX,
     title: 'the thread count returns to its baseline after sessions, and no finished thread keeps its stack',
-    description: 'Shares the session mix of resources.fds: a warm-up session, 25 sessions ending every way for an unbounded ' +
-      'model (10 for a bounded one), then a burst of 50 sessions (L when bounded) ending with "goodbye" at the same moment. ' +
+    description: SHARES_THE_MIX +
       'It then counts the threads of the server tree and the thread-stack mappings that belong to no live thread, through ' +
       '/proc.',
     expectation: 'Within (D + 4 s) × multiplier after the last session, at most as many threads as at the idle baseline. ' +
@@ -217,10 +213,8 @@ export const resourceCases: ConformanceCase[] = [
     ],
     async run(ctx) {
       const { rest, warm, sessions, evidence } = await ctx.exercised(sessionMixExercise);
-      const count = (s: TreeSample) => s.threads;
-      const baseline = count(rest);
-      const after = await settleTo(ctx, count, baseline);
-      check(count(after) <= baseline, `at most ${baseline} threads (the idle baseline)`, `${count(after)}`,
+      const { atRest, after, now } = await backToRest(ctx, (s) => s.threads, rest);
+      check(now <= atRest, `at most ${atRest} threads (the idle baseline)`, `${now}`,
         { ...evidence, perProcess: after.processes.map((p) => `${p.pid}(${p.comm}): ${p.threads}`) });
       // A thread that ends unjoined and undetached leaves its stack mapped (8 MiB by default): the
       // thread count recovers, the stack mappings do not. glibc caches a few freed stacks; leaks grow per session.
@@ -228,7 +222,7 @@ export const resourceCases: ConformanceCase[] = [
       const sinceWarm = sessions - EVERY_END.length;
       check(strays < STRAY_STACK_LIMIT, `fewer than ${STRAY_STACK_LIMIT} new thread stacks without a thread after ${sinceWarm} sessions`,
         `${strays} (${after.strayStacks} in all)`, { ...evidence, vsizeMiB: (after.vsizeBytes / MIB).toFixed(0) });
-      return { message: `${baseline} threads at rest; ${strays} stray thread stacks after ${sinceWarm} sessions` };
+      return { message: `${atRest} threads at rest; ${strays} stray thread stacks after ${sinceWarm} sessions` };
     },
   },
   {

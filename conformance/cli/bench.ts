@@ -1,8 +1,8 @@
 import { cpus, release } from 'node:os';
-import { makeDeadlines, resolveMultiplier } from '../harness/deadlines';
+import { makeDeadlines } from '../harness/deadlines';
 import { launchTarget } from '../harness/launcher';
-import { isModel, MODEL_TRAITS, MODELS } from '../harness/models';
-import { resolveTarget, Target, TargetError } from '../harness/target';
+import { MODEL_TRAITS } from '../harness/models';
+import { resolveTarget, Target } from '../harness/target';
 import { ensureCServers, referenceTarget, referenceTargets } from '../reference';
 import { BenchImplementation, BenchLevel, BenchRatio, BenchReport, GeneratorCheck } from '../bench/bench-report';
 import { BenchSettings, BenchTarget, benchTarget } from '../bench/bench-target';
@@ -12,8 +12,9 @@ import { runLoad } from '../bench/load-generator';
 import { renderBenchHtml } from '../reports/bench-html';
 import { kitVersion } from './run-targets';
 import { ProgressLine } from './progress';
-import { intFlag, parseFlags, UsageError } from '../flags';
+import { helpAsked, intFlag, parseFlags, UsageError } from '../flags';
 import { writeReportFile } from './write-reports';
+import { modelFlag, multiplierFlag, TARGET_FLAGS, targetFromFlags } from './shared-flags';
 
 export const BENCH_HELP = `Usage: server-models bench --cmd "<command>" [options]
        server-models bench --all [options]
@@ -80,20 +81,13 @@ function allBenchTargets(): BenchTarget[] {
 }
 
 function singleTarget(values: Record<string, string | boolean | undefined>): BenchTarget {
-  const model = (values.model as string | undefined) ?? 'event-loop';
-  if (!isModel(model)) throw new UsageError(`--model must be one of ${MODELS.join(', ')}, got "${model}"`);
-  try {
-    const target = resolveTarget({
-      name: (values.name as string | undefined) ?? (values.cmd as string),
-      cmd: values.cmd as string,
-      model,
-      workers: intFlag(values.workers, 'workers', 1),
-    });
-    return { target, c10k: true };
-  } catch (err) {
-    if (err instanceof TargetError) throw new UsageError(err.message);
-    throw err;
-  }
+  const target = targetFromFlags({
+    name: (values.name as string | undefined) ?? (values.cmd as string),
+    cmd: values.cmd as string,
+    model: modelFlag((values.model as string | undefined) ?? 'event-loop'),
+    workers: intFlag(values.workers, 'workers', 1),
+  });
+  return { target, c10k: true };
 }
 
 function fmt(n: number): string {
@@ -170,11 +164,7 @@ async function checkGenerator(settings: BenchSettings, progress: ProgressLine): 
 /** `server-models bench`: returns the exit code. */
 export async function benchCommand(args: string[]): Promise<number> {
   const { values } = parseFlags(args, {
-    cmd: { type: 'string' },
-    name: { type: 'string' },
-    model: { type: 'string' },
-    workers: { type: 'string' },
-    host: { type: 'string' },
+    ...TARGET_FLAGS,
     all: { type: 'boolean' },
     connections: { type: 'string' },
     duration: { type: 'string' },
@@ -187,18 +177,10 @@ export async function benchCommand(args: string[]): Promise<number> {
     html: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
-  if (values.help) {
-    process.stdout.write(`${BENCH_HELP}\n`);
-    return 0;
-  }
+  if (helpAsked(values, BENCH_HELP)) return 0;
   if (values.all === (values.cmd !== undefined)) throw new UsageError('give either --cmd "<command>" or --all');
   if (values.host !== undefined && !LOOPBACK.has(values.host)) throw new UsageError(`bench sends load to loopback only (127.0.0.1, ::1, localhost), not "${values.host}"`);
-  let multiplier: number;
-  try {
-    multiplier = resolveMultiplier(values['timeout-multiplier']);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const multiplier = multiplierFlag(values['timeout-multiplier']);
   const pipeline = intFlag(values.pipeline, 'pipeline', 1) ?? 1;
   if (pipeline > 256) throw new UsageError(`--pipeline must be at most 256, got ${pipeline}`);
   const threads = intFlag(values.threads, 'threads', 1) ?? 1;

@@ -1,6 +1,5 @@
-import { resolveMultiplier } from '../harness/deadlines';
-import { isModel, MODELS } from '../harness/models';
-import { resolveTarget, Target, TargetError } from '../harness/target';
+import { MODELS } from '../harness/models';
+import { Target } from '../harness/target';
 import { exitCodeOf, judgeCase } from '../reports/verdict';
 import { selectCases } from '../cases/selection';
 import { formatResult, formatTally, tally, useColor } from '../reports/console';
@@ -8,8 +7,9 @@ import { expectedFailuresFor, ExpectedFailure, loadExpectFail } from './expect-f
 import { loadManifest } from './manifest';
 import { ProgressLine } from './progress';
 import { defaultJobs, runTargets } from './run-targets';
-import { intFlag, parseFlags, UsageError } from '../flags';
+import { helpAsked, intFlag, parseFlags, UsageError } from '../flags';
 import { writeReports } from './write-reports';
+import { modelFlag, multiplierFlag, TARGET_FLAGS, targetFromFlags } from './shared-flags';
 import { formatTimings, summarizeTimings } from '../reports/timings';
 
 export const CHECK_HELP = `Usage: server-models check --cmd "<command>" --model <model> [options]
@@ -50,14 +50,11 @@ Reports:
 Exit status: 0 no failure, 1 a MUST case (or with --strict a SHOULD case) failed, 2 usage or target error.
 Case ids and levels: server-models list`;
 
+/** The flags that describe the one target to check; a manifest describes its targets instead. */
+const ONE_TARGET = { ...TARGET_FLAGS, 'delay-ms': { type: 'string' }, port: { type: 'string' } } as const;
+
 const FLAGS = {
-  cmd: { type: 'string' },
-  model: { type: 'string' },
-  workers: { type: 'string' },
-  'delay-ms': { type: 'string' },
-  port: { type: 'string' },
-  host: { type: 'string' },
-  name: { type: 'string' },
+  ...ONE_TARGET,
   manifest: { type: 'string' },
   only: { type: 'string', multiple: true },
   skip: { type: 'string', multiple: true },
@@ -75,52 +72,36 @@ const FLAGS = {
 type CheckValues = ReturnType<typeof parseFlags<typeof FLAGS>>['values'];
 
 /** The one target the flags describe. */
-function targetFromFlags(values: CheckValues): Target {
+function oneTarget(values: CheckValues): Target {
   if (!values.cmd) throw new UsageError('--cmd is required (the command that starts your server), or --manifest');
   if (!values.model) throw new UsageError(`--model is required: one of ${MODELS.join(', ')}`);
-  if (!isModel(values.model)) throw new UsageError(`--model must be one of ${MODELS.join(', ')}, got "${values.model}"`);
-  try {
-    return resolveTarget({
-      name: values.name ?? values.cmd,
-      cmd: values.cmd,
-      model: values.model,
-      workers: intFlag(values.workers, 'workers', 1),
-      delayMs: intFlag(values['delay-ms'], 'delay-ms'),
-      port: intFlag(values.port, 'port', 1),
-      host: values.host,
-    });
-  } catch (err) {
-    if (err instanceof TargetError) throw new UsageError(err.message);
-    throw err;
-  }
+  return targetFromFlags({
+    name: values.name ?? values.cmd,
+    cmd: values.cmd,
+    model: modelFlag(values.model),
+    workers: intFlag(values.workers, 'workers', 1),
+    delayMs: intFlag(values['delay-ms'], 'delay-ms'),
+    port: intFlag(values.port, 'port', 1),
+    host: values.host,
+  });
 }
-
-const TARGET_FLAGS = ['cmd', 'model', 'workers', 'delay-ms', 'port', 'host', 'name'] as const;
 
 /** `server-models check`: returns the exit code. */
 export async function checkCommand(args: string[]): Promise<number> {
   const { values } = parseFlags(args, FLAGS);
-  if (values.help) {
-    process.stdout.write(`${CHECK_HELP}\n`);
-    return 0;
-  }
+  if (helpAsked(values, CHECK_HELP)) return 0;
   let targets: Target[];
   let manifestMultiplier: number | undefined;
   if (values.manifest !== undefined) {
-    const mixed = TARGET_FLAGS.filter((f) => values[f] !== undefined);
+    const mixed = (Object.keys(ONE_TARGET) as (keyof typeof ONE_TARGET)[]).filter((f) => values[f] !== undefined);
     if (mixed.length > 0) throw new UsageError(`--manifest describes the targets; drop --${mixed.join(', --')}`);
     const manifest = loadManifest(values.manifest);
     targets = manifest.targets;
     manifestMultiplier = manifest.timeoutMultiplier;
   } else {
-    targets = [targetFromFlags(values)];
+    targets = [oneTarget(values)];
   }
-  let multiplier: number;
-  try {
-    multiplier = resolveMultiplier(values['timeout-multiplier'] ?? manifestMultiplier);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const multiplier = multiplierFlag(values['timeout-multiplier'] ?? manifestMultiplier);
   const cases = selectCases(values.only, values.skip);
   const expectFail: ExpectedFailure[] = values['expect-fail'] ? loadExpectFail(values['expect-fail'], targets.map((t) => t.name)) : [];
   const strict = values.strict === true;

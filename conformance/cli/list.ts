@@ -4,7 +4,7 @@ import { MODEL_TRAITS, MODELS, ModelName } from '../harness/models';
 import { modelsOf } from '../cases/applies-to';
 import { protocolRules } from '../cases/rules';
 import { casesMarkdown } from '../reports/cases-markdown';
-import { parseFlags } from '../flags';
+import { helpAsked, parseFlags } from '../flags';
 
 export const LIST_HELP = `Usage: server-models list [models|cases] [--json | --markdown]
 
@@ -21,10 +21,7 @@ function modelsColumn(c: ConformanceCase): string {
 /** `server-models list`: returns the exit code. */
 export async function listCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, markdown: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
-  if (values.help) {
-    process.stdout.write(`${LIST_HELP}\n`);
-    return 0;
-  }
+  if (helpAsked(values, LIST_HELP)) return 0;
   const what = positionals[0] ?? 'all';
   if (!['all', 'models', 'cases'].includes(what) || positionals.length > 1) {
     process.stderr.write(`server-models: list takes "models" or "cases", got "${positionals.join(' ')}"\n`);

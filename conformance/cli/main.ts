@@ -20,30 +20,25 @@ Commands:
 
 Run "server-models <command> --help" for the options of a command.`;
 
+/** Each command, by the name it is called by: it takes the arguments after its name and returns the exit code. */
+const COMMANDS = new Map<string, (args: string[]) => Promise<number>>([
+  ['check', checkCommand],
+  ['matrix', matrixCommand],
+  ['serve', serveCommand],
+  ['client', clientCommand],
+  ['list', listCommand],
+  ['bench', benchCommand],
+]);
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  switch (command) {
-    case 'check':
-      return checkCommand(rest);
-    case 'matrix':
-      return matrixCommand(rest);
-    case 'serve':
-      return serveCommand(rest);
-    case 'client':
-      return clientCommand(rest);
-    case 'list':
-      return listCommand(rest);
-    case 'bench':
-      return benchCommand(rest);
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(`${HELP}\n`);
-      return command === undefined ? 2 : 0;
-    default:
-      throw new UsageError(`unknown command "${command}" (try: server-models --help)`);
+  const run = command === undefined ? undefined : COMMANDS.get(command);
+  if (run) return run(rest);
+  if (command === undefined || ['help', '--help', '-h'].includes(command)) {
+    process.stdout.write(`${HELP}\n`);
+    return command === undefined ? 2 : 0;
   }
+  throw new UsageError(`unknown command "${command}" (try: server-models --help)`);
 }
 
 let interrupted = false;

@@ -1,14 +1,14 @@
 import { selectCases } from '../cases/selection';
 import { CaseResult, limitText } from '../cases/types';
-import { resolveMultiplier } from '../harness/deadlines';
 import { resolveTarget } from '../harness/target';
 import { ensureCServers, referenceTargets } from '../reference';
 import { exitCodeOf } from '../reports/verdict';
 import { formatResult, paint, useColor } from '../reports/console';
 import { ProgressLine } from './progress';
 import { defaultJobs, runTargets } from './run-targets';
-import { intFlag, parseFlags, UsageError } from '../flags';
+import { helpAsked, intFlag, parseFlags, UsageError } from '../flags';
 import { writeReports } from './write-reports';
+import { multiplierFlag } from './shared-flags';
 
 export const MATRIX_HELP = `Usage: server-models matrix [--delay-ms D] [--lang ts|c] [--only GLOB] [--skip GLOB]
                             [--timeout-multiplier X] [--jobs N] [--json FILE] [--junit FILE] [--html FILE]
@@ -48,18 +48,10 @@ export async function matrixCommand(args: string[]): Promise<number> {
     jobs: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
-  if (values.help) {
-    process.stdout.write(`${MATRIX_HELP}\n`);
-    return 0;
-  }
+  if (helpAsked(values, MATRIX_HELP)) return 0;
   if (values.lang !== undefined && values.lang !== 'ts' && values.lang !== 'c') throw new UsageError(`--lang must be ts or c, got "${values.lang}"`);
   const delayMs = intFlag(values['delay-ms'], 'delay-ms') ?? 200;
-  let multiplier: number;
-  try {
-    multiplier = resolveMultiplier(values['timeout-multiplier']);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const multiplier = multiplierFlag(values['timeout-multiplier']);
   const cases = selectCases(values.only, values.skip);
   const color = useColor();
   const progress = new ProgressLine();

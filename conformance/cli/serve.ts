@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { isModel, REFERENCE_MODELS } from '../harness/models';
 import { ensureCServers, Language, referenceServerPath } from '../reference';
 import { existsSync } from 'node:fs';
-import { parseFlags, UsageError } from '../flags';
+import { helpAsked, parseFlags, UsageError } from '../flags';
 
 export const SERVE_HELP = `Usage: server-models serve <model> [--lang ts|c] [options]
 
@@ -38,10 +38,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     },
     true,
   );
-  if (values.help) {
-    process.stdout.write(`${SERVE_HELP}\n`);
-    return 0;
-  }
+  if (helpAsked(values, SERVE_HELP)) return 0;
   const [model, ...extra] = positionals;
   if (model === undefined) throw new UsageError(`serve needs a model: one of ${REFERENCE_MODELS.join(', ')}`);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);

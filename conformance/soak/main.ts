@@ -7,7 +7,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, openSync, closeSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { intFlag, parseFlags, UsageError } from '../flags';
+import { helpAsked, intFlag, parseFlags, UsageError } from '../flags';
 import { readJestResults, JestRunSummary } from './jest-results';
 import { findLeftovers, Leftovers, zombiePids } from './leftovers';
 
@@ -77,10 +77,7 @@ async function main(argv: string[]): Promise<number> {
     report: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return 0;
-  }
+  if (helpAsked(values, HELP)) return 0;
   const runs = intFlag(values.runs, 'runs', 1) ?? 10;
   const hogCount = intFlag(values['cpu-hog'], 'cpu-hog') ?? 0;
   const root = resolve(__dirname, '..', '..', '..');

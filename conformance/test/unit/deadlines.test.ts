@@ -33,19 +33,25 @@ describe('resolveMultiplier', () => {
   });
 });
 
-describe('pollUntil (fake clock)', () => {
-  let clock: ReturnType<typeof FakeTimers.install>;
+/** Fakes timers and Date around each test of the enclosing describe; returns the clock of the running test. */
+function fakeClock(): () => FakeTimers.Clock {
+  let clock: FakeTimers.Clock | undefined;
   beforeEach(() => {
     clock = FakeTimers.install({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
   });
-  afterEach(() => clock.uninstall());
+  afterEach(() => clock?.uninstall());
+  return () => clock as FakeTimers.Clock;
+}
+
+describe('pollUntil (fake clock)', () => {
+  const clock = fakeClock();
 
   test('resolves true as soon as the condition holds', async () => {
     let ready = false;
     const result = pollUntil(() => ready, 5000, 10);
-    await clock.tickAsync(300);
+    await clock().tickAsync(300);
     ready = true;
-    await clock.tickAsync(10);
+    await clock().tickAsync(10);
     await expect(result).resolves.toBe(true);
     expect(Date.now()).toBeLessThan(1000);
   });
@@ -56,9 +62,9 @@ describe('pollUntil (fake clock)', () => {
       settled = true;
       return v;
     });
-    await clock.tickAsync(4990);
+    await clock().tickAsync(4990);
     expect(settled).toBe(false);
-    await clock.tickAsync(20);
+    await clock().tickAsync(20);
     await expect(result).resolves.toBe(false);
   });
 
@@ -97,20 +103,16 @@ describe('pollUntil on a stalled event loop (real clock)', () => {
 });
 
 describe('waitUntilSettled (fake clock)', () => {
-  let clock: ReturnType<typeof FakeTimers.install>;
-  beforeEach(() => {
-    clock = FakeTimers.install({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
-  });
-  afterEach(() => clock.uninstall());
+  const clock = fakeClock();
 
   test('stays open while the value keeps changing, closes after a quiet period', async () => {
     let served = 0;
     const result = waitUntilSettled(() => served, 1000, 60_000, 10);
     for (let i = 0; i < 5; i++) {
-      await clock.tickAsync(800); // a new ack every 800 ms keeps the window open
+      await clock().tickAsync(800); // a new ack every 800 ms keeps the window open
       served++;
     }
-    await clock.tickAsync(1100);
+    await clock().tickAsync(1100);
     await expect(result).resolves.toBe(5);
     expect(Date.now()).toBeGreaterThanOrEqual(5 * 800 + 1000);
   });
@@ -119,7 +121,7 @@ describe('waitUntilSettled (fake clock)', () => {
     let served = 0;
     const result = waitUntilSettled(() => served, 1000, 3000, 10);
     const ticker = setInterval(() => served++, 500);
-    await clock.tickAsync(3100);
+    await clock().tickAsync(3100);
     clearInterval(ticker);
     await expect(result).resolves.toBeGreaterThan(0);
     expect(Date.now()).toBeLessThan(3200);
