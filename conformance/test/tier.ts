@@ -18,6 +18,10 @@ export const RUNS_QUICK = TIER !== 'long';
 export const RUNS_LONG = TIER !== 'quick';
 
 /** Test files only the long tier runs. */
-export const LONG_ONLY_FILES = ['/conformance/test/stress/', '/conformance/test/harness/kill-scenarios', '/conformance/test/cli/strangers'];
+export const LONG_ONLY_FILES = [
+  '/conformance/test/stress/', '/conformance/test/harness/kill-scenarios', '/conformance/test/cli/strangers',
+  // a packed tarball and the example project installed as a user would: npm and a C build, a minute or more
+  '/conformance/test/cli/installed-package', '/conformance/test/cli/example-project',
+];
 /** Test files with a part in each tier: in the long tier they run only their long part. */
 export const SPLIT_FILES = ['/conformance/test/suite/launchers-', '/conformance/test/fuzz/protocol-fuzz'];
