@@ -12,14 +12,15 @@ async function check(cmd: string, model: string, only: string[], extra: string[]
   return run;
 }
 
+// Side by side (Jest's maxConcurrency): each check mostly waits on its server's delays.
 describe('strangers\' servers, through the CLI', () => {
-  test('an asyncio server is served at the same time', async () => {
+  test.concurrent('an asyncio server is served at the same time', async () => {
     const run = await check(python('asyncio_ok.py'), 'event-loop', ['concurrency.limit', 'concurrency.timing']);
     expect(run.stdout).toMatch(/PASS\s+concurrency\.limit\s.*measured limit ≥ 65/);
     expect(run.code).toBe(0);
   });
 
-  test('an asyncio server that calls time.sleep() in its coroutine serves 1 at a time', async () => {
+  test.concurrent('an asyncio server that calls time.sleep() in its coroutine serves 1 at a time', async () => {
     const run = await check(python('asyncio_blocking.py'), 'event-loop', ['concurrency.limit', 'concurrency.timing']);
     // about one 200 ms delay apart, as the kit reads them: a sleep of 200 ms can show as 199 ms between arrivals
     expect(run.stdout).toMatch(/FAIL\s+concurrency\.limit[\s\S]*actual:\s+served 1 at a time: acks (19\d|2\d\d) ms apart/);
@@ -27,7 +28,7 @@ describe('strangers\' servers, through the CLI', () => {
     expect(run.code).toBe(1);
   });
 
-  test('a selectors loop that writes acks with a blocking sendall() stalls for everyone once a client stops reading, and spins when out of descriptors', async () => {
+  test.concurrent('a selectors loop that writes acks with a blocking sendall() stalls for everyone once a client stops reading, and spins when out of descriptors', async () => {
     const run = await check(python('selectors_blocking_send.py'), 'event-loop', ['robustness.slow-reader', 'resources.fd-exhaustion', 'concurrency.limit']);
     expect(run.stdout).toMatch(/WARN\s+robustness\.slow-reader[\s\S]*expected: the other client acked within \d+ ms while the server held the flooder/);
     expect(run.stdout).toMatch(/FAIL\s+resources\.fd-exhaustion[\s\S]*the server spins/);
@@ -35,19 +36,19 @@ describe('strangers\' servers, through the CLI', () => {
     expect(run.code).toBe(1);
   });
 
-  test('a fork server with a SIGCHLD reaper: no zombie, no leak, and its forks out of descriptors are not spinning', async () => {
+  test.concurrent('a fork server with a SIGCHLD reaper: no zombie, no leak, and its forks out of descriptors are not spinning', async () => {
     const run = await check(python('fork_reaper.py'), 'fork-per-connection', ['resources.zombies', 'resources.children', 'resources.fd-exhaustion', 'concurrency.limit']);
     for (const id of ['resources.zombies', 'resources.children', 'resources.fd-exhaustion', 'concurrency.limit']) expect(run.stdout).toMatch(new RegExp(`PASS\\s+${id.replace('.', '\\.')}\\s`));
     expect(run.code).toBe(0);
   });
 
-  test('threads behind one lock serve 1 at a time', async () => {
+  test.concurrent('threads behind one lock serve 1 at a time', async () => {
     const run = await check(python('threads_global_lock.py'), 'thread-per-connection', ['concurrency.limit']);
     expect(run.stdout).toMatch(/FAIL\s+concurrency\.limit[\s\S]*actual:\s+served 1 at a time/);
     expect(run.code).toBe(1);
   });
 
-  test('a Python prefork started by a shell wrapper without exec: its workers are counted and signalled under the shell', async () => {
+  test.concurrent('a Python prefork started by a shell wrapper without exec: its workers are counted and signalled under the shell', async () => {
     const cmd = `${JSON.stringify(join(dir, 'start-prefork.sh'))} --port {port} --delay-ms {delayMs} --workers {workers}`;
     const run = await check(cmd, 'prefork', ['resources.children', 'lifecycle.sigterm.exits', 'lifecycle.sigterm', 'lifecycle.worker-respawn', 'concurrency.limit'], ['--workers', '5', '--strict']);
     expect(run.stdout).toMatch(/PASS\s+concurrency\.limit\s.*measured limit 5/);
