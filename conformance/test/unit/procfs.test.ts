@@ -42,9 +42,16 @@ describe('parseTcpTable', () => {
       const added = socketInodes(process.pid).filter((inode) => !before.has(inode));
       expect(added).toHaveLength(1);
       expect(readListeners().get(added[0])).toBe(port);
-      const fromTable = readTcpTable().filter((r) => r.state === 'LISTEN').map((r) => [r.inode, r.localPort]);
-      // a fresh read (not the shared one) lists exactly the table's LISTEN rows
-      expect([...readListeners('self', 0)].sort()).toEqual(fromTable.sort());
+      // A fresh read (not the shared one) agrees with the table's LISTEN rows. Other test files open
+      // and close listeners meanwhile, so it is held between a read before and one after: it lists every
+      // row in both, and none in neither.
+      const listenRows = (): string[] => readTcpTable().filter((r) => r.state === 'LISTEN').map((r) => `${r.inode}:${r.localPort}`);
+      const first = new Set(listenRows());
+      const fresh = [...readListeners('self', 0)].map(([inode, listenPort]) => `${inode}:${listenPort}`);
+      const last = new Set(listenRows());
+      expect(fresh).toContain(`${added[0]}:${port}`);
+      expect([...first].filter((row) => last.has(row) && !fresh.includes(row))).toEqual([]);
+      expect(fresh.filter((row) => !first.has(row) && !last.has(row))).toEqual([]);
     } finally {
       server.close();
     }
