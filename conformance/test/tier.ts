@@ -1,7 +1,8 @@
 /**
  * The test tiers. `npm test` runs the quick tier; `npm run test:long` (SM_TIER=long) the long runs it
- * leaves out; `npm run test:full` (SM_TIER=full) both, and the rest of the mutant × case matrix, which
- * alone takes longer than CI may (it is also `npm run mutants`). CI runs the quick and the long tier.
+ * leaves out that fit in CI's time; `npm run test:full` (SM_TIER=full) both, plus what takes longer than
+ * CI may: the rest of the mutant × case matrix (also `npm run mutants`), every launch style against all
+ * six servers, and the memory peaks. CI runs the quick and the long tier.
  */
 export type Tier = 'quick' | 'long' | 'full';
 
@@ -19,9 +20,11 @@ export const RUNS_LONG = TIER !== 'quick';
 
 /** Test files only the long tier runs. */
 export const LONG_ONLY_FILES = [
-  '/conformance/test/stress/', '/conformance/test/harness/kill-scenarios', '/conformance/test/cli/strangers',
+  '/conformance/test/harness/kill-scenarios', '/conformance/test/cli/strangers',
   // a packed tarball and the example project installed as a user would: npm and a C build, a minute or more
   '/conformance/test/cli/installed-package', '/conformance/test/cli/example-project',
 ];
+/** Test files only the full tier runs. */
+export const FULL_ONLY_FILES = ['/conformance/test/stress/'];
 /** Test files with a part in each tier: in the long tier they run only their long part. */
 export const SPLIT_FILES = ['/conformance/test/suite/launchers-', '/conformance/test/fuzz/protocol-fuzz'];

@@ -5,7 +5,7 @@ import { compiledModule, packageRoot } from '../../harness/paths';
 import { ModelName, REFERENCE_MODELS } from '../../harness/models';
 import { Language, referenceCommand, referenceTarget } from '../../reference';
 import { SUITE_DELAY_MS } from './reference-suite';
-import { RUNS_LONG, RUNS_QUICK } from '../tier';
+import { TIER } from '../tier';
 
 /** How people start servers: through npx, a shell without exec, a Node launcher that forwards signals. */
 export const LAUNCH_STYLES = ['npx serve', 'sh -c', 'bash -c', 'node launcher'] as const;
@@ -36,15 +36,23 @@ export function launchedCommand(style: LaunchStyle, model: ModelName, lang: Lang
 /**
  * The server each launch style starts in the quick tier: one with worker processes to count, signal
  * and replace (every launcher case applies to it), the two such models taken in turn. The long tier
- * starts the others, so together they run every style against all six.
+ * starts the other of the two, the full tier all six.
  */
 const QUICK_LAUNCH_MODEL: Record<LaunchStyle, ModelName> = { 'npx serve': 'prefork', 'sh -c': 'master-worker', 'bash -c': 'prefork', 'node launcher': 'master-worker' };
+const POOL_MODELS: readonly ModelName[] = ['prefork', 'master-worker'];
+
+/** Whether this tier starts `model` in `style`. */
+function launchedInThisTier(style: LaunchStyle, model: ModelName): boolean {
+  if (TIER === 'full') return true;
+  if (model === QUICK_LAUNCH_MODEL[style]) return TIER === 'quick';
+  return TIER === 'long' && POOL_MODELS.includes(model);
+}
 
 /** The launcher cases against the reference servers of one language, started in every launch style. */
 export function describeLaunchStyles(lang: Language): void {
   const cases = LAUNCHER_CASES.map((id) => findCase(id)).filter((c): c is ConformanceCase => c !== undefined);
   for (const style of LAUNCH_STYLES) {
-    const models = REFERENCE_MODELS.filter((model) => (model === QUICK_LAUNCH_MODEL[style] ? RUNS_QUICK : RUNS_LONG));
+    const models = REFERENCE_MODELS.filter((model) => launchedInThisTier(style, model));
     for (const model of models) {
       const spec = referenceTarget(model, lang, SUITE_DELAY_MS);
       if (!spec.available) {

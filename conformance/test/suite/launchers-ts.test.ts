@@ -1,5 +1,5 @@
 import { describeLaunchStyles } from './launch-styles';
 
 // TypeScript reference servers started through npx, sh -c, bash -c and a Node launcher: one pool server a
-// style in `npm test`, the other five in `npm run test:long`.
+// style in `npm test`, the other in `npm run test:long`, all six in `npm run test:full`.
 describeLaunchStyles('ts');
