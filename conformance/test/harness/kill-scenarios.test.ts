@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { scratchDir } from '../scratch';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -26,7 +27,7 @@ interface InnerRun {
 
 function runInnerJest(scenario: 'pass' | 'fail' | 'hang'): InnerRun {
   const marker = randomBytes(6).toString('hex');
-  const dir = mkdtempSync(join(tmpdir(), 'sm-kill-'));
+  const dir = scratchDir('sm-kill');
   const ready = join(dir, 'ready');
   // A cache of its own: with timings of earlier fast runs Jest would run both files in band, one
   // after the other, and the first one's endless wait would keep the second from ever starting.
