@@ -13,8 +13,6 @@ export function resolveTier(env: NodeJS.ProcessEnv = process.env): Tier {
 }
 
 export const TIER: Tier = resolveTier();
-/** This run holds the quick tier's tests. */
-export const RUNS_QUICK = TIER !== 'long';
 /** This run holds the long tier's tests. */
 export const RUNS_LONG = TIER !== 'quick';
 

@@ -5,7 +5,7 @@ import { stopAllTargets } from '../../harness/launcher';
 import { Mutant, mutants } from '../../../fixtures/mutants/catalogue';
 import { appliesToModel } from '../../cases/applies-to';
 import { Tier, TIER } from '../tier';
-import { judgeMutant, mutantKey, MutantVerdict, readOutcomes, RecordedOutcome, runMutant } from '../../../fixtures/mutants/outcomes';
+import { judgeMutant, matrixCasesFor, mutantKey, MutantVerdict, readOutcomes, RecordedOutcome, runMutant } from '../../../fixtures/mutants/outcomes';
 /** Cases of one mutant run at the same time (each on its own server; Jest runs two mutants per file at once). */
 const MUTANT_JOBS = 4;
 
@@ -13,9 +13,9 @@ const MUTANT_JOBS = 4;
  * The quick tier runs each mutant through the cases its bug is about plus a fixed sample of the others
  * (together the mutants cover every case); the full tier runs every case against every mutant, as
  * `npm run mutants` does. Either way every outcome is compared with the mutant's record in
- * outcomes.json.
+ * outcomes.json. SAMPLED_CASES: the other cases each mutant also runs in the quick tier, enough to
+ * catch a kit that cries wolf.
  */
-/** Other cases each mutant also runs in the quick tier: enough to catch a kit that cries wolf. */
 export const SAMPLED_CASES = 2;
 
 /**
@@ -37,14 +37,14 @@ const samples: ReadonlyMap<Mutant, ReadonlySet<string>> = (() => {
 
 /** The cases a mutant runs in the quick tier, in catalogue order (all of them for a slow starter). */
 export function quickCasesFor(m: Mutant): ConformanceCase[] {
-  if (m.onlyCases) return allCases.filter((c) => m.onlyCases?.ids.includes(c.id));
+  if (m.onlyCases) return matrixCasesFor(m);
   return allCases.filter((c) => m.rejectedBy.includes(c.id) || samples.get(m)?.has(c.id));
 }
 
 /** The cases a mutant runs in a tier: the quick ones, or the whole matrix (the long tier leaves the matrix to the full one). */
 export function casesFor(m: Mutant, tier: Tier = TIER): ConformanceCase[] {
   if (tier === 'long') return [];
-  return tier === 'full' && !m.onlyCases ? allCases : quickCasesFor(m);
+  return tier === 'full' ? matrixCasesFor(m) : quickCasesFor(m);
 }
 
 /** Runs the tier's cases against a mutant and compares every outcome with its record. */

@@ -2,7 +2,7 @@ import { describeConformance } from '../../jest/describe-conformance';
 import { findCase } from '../../cases';
 import { ConformanceCase } from '../../cases/types';
 import { compiledModule, packageRoot } from '../../harness/paths';
-import { ModelName, REFERENCE_MODELS } from '../../harness/models';
+import { hasProcessPool, ModelName, REFERENCE_MODELS } from '../../harness/models';
 import { Language, referenceCommand, referenceTarget } from '../../reference';
 import { SUITE_DELAY_MS } from './reference-suite';
 import { TIER } from '../tier';
@@ -39,13 +39,12 @@ export function launchedCommand(style: LaunchStyle, model: ModelName, lang: Lang
  * starts the other of the two, the full tier all six.
  */
 const QUICK_LAUNCH_MODEL: Record<LaunchStyle, ModelName> = { 'npx serve': 'prefork', 'sh -c': 'master-worker', 'bash -c': 'prefork', 'node launcher': 'master-worker' };
-const POOL_MODELS: readonly ModelName[] = ['prefork', 'master-worker'];
 
 /** Whether this tier starts `model` in `style`. */
 function launchedInThisTier(style: LaunchStyle, model: ModelName): boolean {
   if (TIER === 'full') return true;
   if (model === QUICK_LAUNCH_MODEL[style]) return TIER === 'quick';
-  return TIER === 'long' && POOL_MODELS.includes(model);
+  return TIER === 'long' && hasProcessPool(model);
 }
 
 /** The launcher cases against the reference servers of one language, started in every launch style. */
