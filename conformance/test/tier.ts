@@ -16,13 +16,13 @@ export const TIER: Tier = resolveTier();
 /** This run holds the long tier's tests. */
 export const RUNS_LONG = TIER !== 'quick';
 
-/** Test files only the long tier runs. */
+/** Test files the quick tier leaves out: the long tier runs them (and the full one). */
 export const LONG_ONLY_FILES = [
   '/conformance/test/harness/kill-scenarios', '/conformance/test/cli/strangers',
   // a packed tarball and the example project installed as a user would: npm and a C build, a minute or more
   '/conformance/test/cli/installed-package', '/conformance/test/cli/example-project',
 ];
-/** Test files only the full tier runs. */
+/** Test files neither the quick nor the long tier runs: only the full one. */
 export const FULL_ONLY_FILES = ['/conformance/test/stress/'];
 /** Test files with a part in each tier: in the long tier they run only their long part. */
 export const SPLIT_FILES = ['/conformance/test/suite/launchers-', '/conformance/test/fuzz/protocol-fuzz'];
