@@ -20,6 +20,14 @@ export function parseFlags<O extends Options>(
   }
 }
 
+/** Flags that each take a string value, named in one line: `{ ...stringFlags('port', 'delay-ms') }`. */
+export function stringFlags<N extends string>(...names: N[]): { [K in N]: { type: 'string' } } {
+  return Object.fromEntries(names.map((name) => [name, { type: 'string' }])) as { [K in N]: { type: 'string' } };
+}
+
+/** -h, --help, which every command takes. */
+export const HELP_FLAG = { help: { type: 'boolean', short: 'h' } } as const;
+
 /** Reads an integer flag, or undefined when absent. */
 export function intFlag(value: string | boolean | undefined, name: string, min = 0): number | undefined {
   if (value === undefined) return undefined;

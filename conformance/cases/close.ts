@@ -36,11 +36,8 @@ export async function expectStillServing(ctx: CaseContext, owedDelays: number, w
 /** close.*: the server closes gracefully (FIN) when it should, and survives clients that don't. */
 export const closeCases: ConformanceCase[] = [
   {
-    id: 'close.goodbye.fin',
-    requirement: ['R3.2'],
-    appliesTo: { models: 'all' },
-    tags: [],
-    level: 'MUST',
+    id: 'close.goodbye.fin', level: 'MUST', requirement: ['R3.2'],
+    appliesTo: { models: 'all' }, tags: [],
     sharesServer: true,
     title: 'the server answers "goodbye" with FIN: never RST, never silence',
     description: 'Opens one client and sends "goodbye". It waits for the connection to end and reads the state of its own ' +
@@ -61,11 +58,8 @@ export const closeCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'close.eof.after-acks',
-    requirement: ['R4.1'],
-    appliesTo: { models: 'all' },
-    tags: [],
-    level: 'MUST',
+    id: 'close.eof.after-acks', level: 'MUST', requirement: ['R4.1'],
+    appliesTo: { models: 'all' }, tags: [],
     sharesServer: true,
     title: 'after the client half-closes, the server sends the acks it owes, then FIN',
     description: 'Opens one client, writes "first" and "second" with their ETX in one write, then shuts down its sending side ' +
@@ -89,11 +83,8 @@ export const closeCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'close.eof.idle',
-    requirement: ['R4.2'],
-    appliesTo: { models: 'all' },
-    tags: [],
-    level: 'MUST',
+    id: 'close.eof.idle', level: 'MUST', requirement: ['R4.2'],
+    appliesTo: { models: 'all' }, tags: [],
     sharesServer: true,
     title: 'a client that connects and half-closes without a message gets FIN',
     description: 'Opens one client that sends nothing and at once shuts down its sending side (half-close). ' +
@@ -115,11 +106,8 @@ export const closeCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'close.eof.full-close',
-    requirement: ['R4.3'],
-    appliesTo: { models: 'all' },
-    tags: ['procfs'],
-    level: 'MUST',
+    id: 'close.eof.full-close', level: 'MUST', requirement: ['R4.3'],
+    appliesTo: { models: 'all' }, tags: ['procfs'],
     sharesServer: true,
     title: 'a client that closes fully sees the server close too (its socket leaves FIN_WAIT2)',
     description: 'Opens one client, sends one message and waits for its ack. ' +
@@ -149,11 +137,8 @@ export const closeCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'close.rst.server-survives',
-    requirement: ['R5.1'],
-    appliesTo: { models: 'all' },
-    tags: [],
-    level: 'MUST',
+    id: 'close.rst.server-survives', level: 'MUST', requirement: ['R5.1'],
+    appliesTo: { models: 'all' }, tags: [],
     sharesServer: true,
     title: 'a client that resets its connection mid-message does not disturb the server',
     description: 'Opens one client that sends a whole message, then half a message with no ETX, then resets the connection ' +
@@ -176,11 +161,8 @@ export const closeCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'close.connect-close.server-survives',
-    requirement: ['R5.2'],
-    appliesTo: { models: 'all' },
-    tags: [],
-    level: 'MUST',
+    id: 'close.connect-close.server-survives', level: 'MUST', requirement: ['R5.2'],
+    appliesTo: { models: 'all' }, tags: [],
     sharesServer: true,
     title: 'clients that connect and close at once do not disturb the server',
     description: 'Opens five clients one after another, each closed as soon as it is connected, without sending a byte. ' +
@@ -200,11 +182,8 @@ export const closeCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'close.leave-before-ack.server-survives',
-    requirement: ['R5.3'],
-    appliesTo: { models: 'all' },
-    tags: [],
-    level: 'MUST',
+    id: 'close.leave-before-ack.server-survives', level: 'MUST', requirement: ['R5.3'],
+    appliesTo: { models: 'all' }, tags: [],
     sharesServer: true,
     title: 'a client that leaves before its acks arrive (the server writes to a reset socket) does not kill the server',
     description: 'Opens one client that writes three messages in one write and closes at once, before any ack, so the server ' +

@@ -174,11 +174,8 @@ function limitEvidence(held: HeldSessions, ctx: CaseContext): Record<string, unk
 /** concurrency.*: the server serves exactly as many sessions at once as its model promises. */
 export const concurrencyCases: ConformanceCase[] = [
   {
-    id: 'concurrency.limit',
-    requirement: ['R6.1'],
-    appliesTo: { models: 'all' },
-    tags: [],
-    level: 'MUST',
+    id: 'concurrency.limit', level: 'MUST', requirement: ['R6.1'],
+    appliesTo: { models: 'all' }, tags: [],
     // Judged on ack timing: a measurement that neighbours may have spread is made again alone.
     delayOverride: crowdJudgingDelay,
     exercise: heldCrowd,
@@ -241,11 +238,8 @@ export const concurrencyCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'concurrency.limit.waiting-served',
-    requirement: ['R6.2'],
-    appliesTo: { models: 'bounded', because: 'no client of an unbounded model ever waits for a slot' },
-    tags: [],
-    level: 'MUST',
+    id: 'concurrency.limit.waiting-served', level: 'MUST', requirement: ['R6.2'],
+    appliesTo: { models: 'bounded', because: 'no client of an unbounded model ever waits for a slot' }, tags: [],
     title: 'the client beyond the limit is served as soon as a slot frees',
     description: 'Bounded models only. Shares the L + 1 sessions of concurrency.limit, where L are served and one waits with ' +
       'its message sent. One served session then sends "goodbye" to free its slot.',
@@ -278,11 +272,8 @@ export const concurrencyCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'concurrency.burst',
-    requirement: ['R6.3', 'R3.2'],
-    appliesTo: { models: 'all' },
-    tags: ['exclusive'],
-    level: 'MUST',
+    id: 'concurrency.burst', level: 'MUST', requirement: ['R6.3', 'R3.2'],
+    appliesTo: { models: 'all' }, tags: ['exclusive'],
     exclusive: crowdsAreHeavy,
     title: 'a burst of simultaneous clients is fully served: nobody dropped, everybody acked and closed with FIN',
     description: 'Opens n clients at the same moment: 100 for an unbounded model, min(100, 2 × L + 3) for a limit L. ' +
@@ -341,11 +332,8 @@ export const concurrencyCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'concurrency.backlog',
-    requirement: ['R6.5'],
-    appliesTo: { models: 'all' },
-    tags: [],
-    level: 'SHOULD',
+    id: 'concurrency.backlog', level: 'SHOULD', requirement: ['R6.5'],
+    appliesTo: { models: 'all' }, tags: [],
     title: `the listen backlog holds at least ${MIN_BACKLOG} connections`,
     description: 'Reads the backlog of the server\'s listening socket on its port with ss -ltn (the Send-Q column), the ' +
       'smallest when IPv4 and IPv6 both listen. It opens no client.',
@@ -372,11 +360,8 @@ export const concurrencyCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'concurrency.timing',
-    requirement: ['R6.4', 'R2.3'],
-    appliesTo: { models: 'all' },
-    tags: [],
-    level: 'MUST',
+    id: 'concurrency.timing', level: 'MUST', requirement: ['R6.4', 'R2.3'],
+    appliesTo: { models: 'all' }, tags: [],
     // Judged among neighbours: their load only slows a round, so a round faster than the work is a
     // verdict wherever it was timed, and one slower than the ceiling is timed again alone (unless its
     // acks came one a delay after another: serial service, not load). The round's sessions are fresh, so

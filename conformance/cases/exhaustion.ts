@@ -37,11 +37,8 @@ function stillAlive(ctx: CaseContext, when: string, evidence: Record<string, unk
 /** resources.fd-exhaustion: running out of descriptors is survived, without spinning. */
 export const exhaustionCases: ConformanceCase[] = [
   {
-    id: 'resources.fd-exhaustion',
-    requirement: ['R7.6'],
-    appliesTo: { models: 'all' },
-    tags: ['procfs', 'exclusive', 'slow'],
-    level: 'MUST',
+    id: 'resources.fd-exhaustion', level: 'MUST', requirement: ['R7.6'],
+    appliesTo: { models: 'all' }, tags: ['procfs', 'exclusive', 'slow'],
     // The server's own CPU use is what is judged: neighbours cannot make it spin. Only a crowd that
     // costs a process each needs the machine alone.
     exclusive: crowdsAreHeavy,

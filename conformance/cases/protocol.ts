@@ -26,11 +26,8 @@ function expectOneAckFor(message: string): ConformanceCase['run'] {
 /** protocol.*: one ack per ETX-framed message, exact bytes, and the goodbye rule. */
 export const protocolCases: ConformanceCase[] = [
   {
-    id: 'protocol.ack.single',
-    requirement: ['R2.1', 'R2.4'],
-    appliesTo: { models: 'all' },
-    tags: [],
-    level: 'MUST',
+    id: 'protocol.ack.single', level: 'MUST', requirement: ['R2.1', 'R2.4'],
+    appliesTo: { models: 'all' }, tags: [],
     sharesServer: true,
     title: 'one message gets exactly the three bytes "ack"',
     description: 'Opens one client and sends one message, "hello" and its ETX, in one write. ' +
@@ -48,11 +45,8 @@ export const protocolCases: ConformanceCase[] = [
     run: expectOneAckFor('hello'),
   },
   {
-    id: 'protocol.ack.lockstep',
-    requirement: ['R2.2'],
-    appliesTo: { models: 'all' },
-    tags: [],
-    level: 'MUST',
+    id: 'protocol.ack.lockstep', level: 'MUST', requirement: ['R2.2'],
+    appliesTo: { models: 'all' }, tags: [],
     sharesServer: true,
     title: 'five messages sent one after another, each after the previous ack, get five acks',
     description: 'Opens one client and sends five messages, one at a time: ' +
@@ -78,11 +72,8 @@ export const protocolCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'protocol.ack.after-delay',
-    requirement: ['R2.3'],
-    appliesTo: { models: 'all' },
-    tags: [],
-    level: 'MUST',
+    id: 'protocol.ack.after-delay', level: 'MUST', requirement: ['R2.3'],
+    appliesTo: { models: 'all' }, tags: [],
     delayOverride: (t, multiplier) => judgingDelay(t.delayMs, multiplier),
     skipReason: (t) => (t.delayMs < JUDGED_DELAY_MS && !t.cmd.includes('{delayMs}')
       ? `a ${t.delayMs} ms work delay: an early ack cannot be told from scheduling noise (give the command {delayMs} to run this case at ${JUDGING_DELAY_MS} ms)` : undefined),
@@ -118,11 +109,8 @@ export const protocolCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'protocol.framing.byte-by-byte',
-    requirement: ['R1.2'],
-    appliesTo: { models: 'all' },
-    tags: [],
-    level: 'MUST',
+    id: 'protocol.framing.byte-by-byte', level: 'MUST', requirement: ['R1.2'],
+    appliesTo: { models: 'all' }, tags: [],
     sharesServer: true,
     title: 'a message split into one write per byte gets one ack',
     description: 'Opens one client and writes the message "split-message" and its ETX one byte per write, 5 ms apart, so that ' +
@@ -147,11 +135,8 @@ export const protocolCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'protocol.framing.packed',
-    requirement: ['R1.3', 'R2.4'],
-    appliesTo: { models: 'all' },
-    tags: [],
-    level: 'MUST',
+    id: 'protocol.framing.packed', level: 'MUST', requirement: ['R1.3', 'R2.4'],
+    appliesTo: { models: 'all' }, tags: [],
     sharesServer: true,
     title: 'three messages in one write get three acks',
     description: 'Opens one client and writes three messages, "one", "two" and "three", each with its ETX, in a single write. ' +
@@ -174,11 +159,8 @@ export const protocolCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'protocol.framing.no-ack-before-etx',
-    requirement: ['R1.1'],
-    appliesTo: { models: 'all' },
-    tags: [],
-    level: 'MUST',
+    id: 'protocol.framing.no-ack-before-etx', level: 'MUST', requirement: ['R1.1'],
+    appliesTo: { models: 'all' }, tags: [],
     sharesServer: true,
     title: 'no ack arrives before the ETX does; the ack follows the ETX',
     description: 'Opens one client and writes "a message still being typed" with no ETX, then waits. ' +
@@ -203,11 +185,8 @@ export const protocolCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'protocol.message.empty',
-    requirement: ['R1.4'],
-    appliesTo: { models: 'all' },
-    tags: [],
-    level: 'MUST',
+    id: 'protocol.message.empty', level: 'MUST', requirement: ['R1.4'],
+    appliesTo: { models: 'all' }, tags: [],
     sharesServer: true,
     title: 'an empty message (ETX alone) is acked',
     description: 'Opens one client and sends an ETX with no byte before it: an empty message. ' +
@@ -224,11 +203,8 @@ export const protocolCases: ConformanceCase[] = [
     run: expectOneAckFor(''),
   },
   {
-    id: 'protocol.message.1kib',
-    requirement: ['R1.5'],
-    appliesTo: { models: 'all' },
-    tags: [],
-    level: 'MUST',
+    id: 'protocol.message.1kib', level: 'MUST', requirement: ['R1.5'],
+    appliesTo: { models: 'all' }, tags: [],
     sharesServer: true,
     title: 'a 1024-byte message is acked',
     description: 'Opens one client and sends one message of 1024 "x" bytes and its ETX in one write. ' +
@@ -245,11 +221,8 @@ export const protocolCases: ConformanceCase[] = [
     run: expectOneAckFor('x'.repeat(1024)),
   },
   {
-    id: 'protocol.goodbye.no-ack',
-    requirement: ['R3.1'],
-    appliesTo: { models: 'all' },
-    tags: [],
-    level: 'MUST',
+    id: 'protocol.goodbye.no-ack', level: 'MUST', requirement: ['R3.1'],
+    appliesTo: { models: 'all' }, tags: [],
     sharesServer: true,
     title: '"goodbye" gets no ack: the server closes without a byte',
     description: 'Opens one client and sends the message "goodbye". It waits for the server to close the connection and ' +
@@ -274,11 +247,8 @@ export const protocolCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'protocol.goodbye.exact-match',
-    requirement: ['R3.3'],
-    appliesTo: { models: 'all' },
-    tags: [],
-    level: 'MUST',
+    id: 'protocol.goodbye.exact-match', level: 'MUST', requirement: ['R3.3'],
+    appliesTo: { models: 'all' }, tags: [],
     sharesServer: true,
     title: '"goodbyeX", " goodbye", "GOODBYE" and "goodbye " are ordinary messages: acked, connection open',
     description: 'Opens one client and writes four messages in one write: "goodbyeX", " goodbye", "GOODBYE" and "goodbye ". ' +
@@ -301,11 +271,8 @@ export const protocolCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'protocol.goodbye.after-message',
-    requirement: ['R3.2', 'R3.4'],
-    appliesTo: { models: 'all' },
-    tags: [],
-    level: 'MUST',
+    id: 'protocol.goodbye.after-message', level: 'MUST', requirement: ['R3.2', 'R3.4'],
+    appliesTo: { models: 'all' }, tags: [],
     sharesServer: true,
     title: '"msg␃goodbye␃" in one write: one ack for msg, then the close',
     description: 'Opens one client and writes "msg" and "goodbye", each with its ETX, in one write. ' +

@@ -11,11 +11,9 @@ import { floodWithoutReading } from './memory-pressure';
 /** robustness.*: one bad client cannot hurt the others. */
 export const robustnessCases: ConformanceCase[] = [
   {
-    id: 'robustness.slow-reader',
-    requirement: ['R5.5'],
+    id: 'robustness.slow-reader', level: 'SHOULD', requirement: ['R5.5'],
     appliesTo: { models: 'unbounded', because: 'a client of a bounded model may legitimately wait for a slot' },
     tags: ['procfs', 'exclusive', 'slow'],
-    level: 'SHOULD',
     exclusive: true,
     delayOverride: 0,
     title: 'a client that floods messages and never reads its acks neither delays others nor grows memory without bound',
@@ -80,11 +78,9 @@ export const robustnessCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'robustness.idle-client',
-    requirement: ['R5.4'],
+    id: 'robustness.idle-client', level: 'MUST', requirement: ['R5.4'],
     appliesTo: { models: 'unbounded', because: 'a client of a bounded model may legitimately wait for a slot' },
     tags: ['exclusive'],
-    level: 'MUST',
     exclusive: crowdsAreHeavy,
     title: 'silent connected clients do not delay an active one',
     description: 'Unbounded models only. Opens 10 clients: the first writes half a message with no ETX, the others send ' +
@@ -110,11 +106,8 @@ export const robustnessCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'robustness.non-ascii',
-    requirement: ['R1.6'],
-    appliesTo: { models: 'all' },
-    tags: [],
-    level: 'MUST',
+    id: 'robustness.non-ascii', level: 'MUST', requirement: ['R1.6'],
+    appliesTo: { models: 'all' }, tags: [],
     sharesServer: true,
     title: 'bytes ≥ 0x80 get an ack or a close, and the server keeps serving',
     description: 'Opens one client and sends a message of the 128 bytes 0x80 to 0xFF and its ETX. ' +

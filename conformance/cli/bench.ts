@@ -12,7 +12,7 @@ import { runLoad } from '../bench/load-generator';
 import { renderBenchHtml } from '../reports/bench-html';
 import { kitVersion } from './run-targets';
 import { ProgressLine } from './progress';
-import { helpAsked, intFlag, parseFlags, UsageError } from '../flags';
+import { HELP_FLAG, helpAsked, intFlag, parseFlags, stringFlags, UsageError } from '../flags';
 import { writeReportFile } from './write-reports';
 import { modelFlag, multiplierFlag, TARGET_FLAGS, targetFromFlags } from './shared-flags';
 
@@ -166,16 +166,8 @@ export async function benchCommand(args: string[]): Promise<number> {
   const { values } = parseFlags(args, {
     ...TARGET_FLAGS,
     all: { type: 'boolean' },
-    connections: { type: 'string' },
-    duration: { type: 'string' },
-    warmup: { type: 'string' },
-    pipeline: { type: 'string' },
-    threads: { type: 'string' },
-    c10k: { type: 'string' },
-    'timeout-multiplier': { type: 'string' },
-    json: { type: 'string' },
-    html: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
+    ...stringFlags('connections', 'duration', 'warmup', 'pipeline', 'threads', 'c10k', 'timeout-multiplier', 'json', 'html'),
+    ...HELP_FLAG,
   });
   if (helpAsked(values, BENCH_HELP)) return 0;
   if (values.all === (values.cmd !== undefined)) throw new UsageError('give either --cmd "<command>" or --all');

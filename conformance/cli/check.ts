@@ -7,7 +7,7 @@ import { expectedFailuresFor, ExpectedFailure, loadExpectFail } from './expect-f
 import { loadManifest } from './manifest';
 import { ProgressLine } from './progress';
 import { defaultJobs, runTargets } from './run-targets';
-import { helpAsked, intFlag, parseFlags, UsageError } from '../flags';
+import { HELP_FLAG, helpAsked, intFlag, parseFlags, stringFlags, UsageError } from '../flags';
 import { writeReports } from './write-reports';
 import { modelFlag, multiplierFlag, TARGET_FLAGS, targetFromFlags } from './shared-flags';
 import { formatTimings, summarizeTimings } from '../reports/timings';
@@ -51,22 +51,16 @@ Exit status: 0 no failure, 1 a MUST case (or with --strict a SHOULD case) failed
 Case ids and levels: server-models list`;
 
 /** The flags that describe the one target to check; a manifest describes its targets instead. */
-const ONE_TARGET = { ...TARGET_FLAGS, 'delay-ms': { type: 'string' }, port: { type: 'string' } } as const;
+const ONE_TARGET = { ...TARGET_FLAGS, ...stringFlags('delay-ms', 'port') };
 
 const FLAGS = {
   ...ONE_TARGET,
-  manifest: { type: 'string' },
+  ...stringFlags('manifest', 'expect-fail', 'timeout-multiplier', 'jobs', 'json', 'junit', 'html'),
   only: { type: 'string', multiple: true },
   skip: { type: 'string', multiple: true },
   strict: { type: 'boolean' },
-  'expect-fail': { type: 'string' },
-  'timeout-multiplier': { type: 'string' },
-  jobs: { type: 'string' },
   timings: { type: 'boolean' },
-  json: { type: 'string' },
-  junit: { type: 'string' },
-  html: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
+  ...HELP_FLAG,
 } as const;
 
 type CheckValues = ReturnType<typeof parseFlags<typeof FLAGS>>['values'];

@@ -3,7 +3,7 @@ import { clientLabel, renderTimeline, timelineLegend } from './client-timeline';
 import { runLockstepSessions, SessionPlan } from '../harness/lockstep-session';
 import { SessionTrace } from '../harness/session-trace';
 import { useColor } from '../reports/console';
-import { intFlag, parseFlags, UsageError } from '../flags';
+import { HELP_FLAG, intFlag, parseFlags, stringFlags, UsageError } from '../flags';
 
 export const MAX_CLIENTS = 1000;
 export const MAX_MESSAGES = 10_000;
@@ -69,14 +69,9 @@ function checkedText(text: string): string {
 /** Reads the flags into a run, or undefined for --help. Throws UsageError on a bad flag. */
 export function parseClientArgs(args: string[]): ClientRun | undefined {
   const { values } = parseFlags(args, {
-    host: { type: 'string' },
-    port: { type: 'string' },
-    clients: { type: 'string' },
-    messages: { type: 'string' },
-    text: { type: 'string' },
+    ...stringFlags('host', 'port', 'clients', 'messages', 'text', 'timeout-ms'),
     goodbye: { type: 'boolean' },
-    'timeout-ms': { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
+    ...HELP_FLAG,
   });
   if (values.help) return undefined;
   if (values.port === undefined) throw new UsageError('--port is required (the port your server listens on)');

@@ -4,7 +4,7 @@ import { MODEL_TRAITS, MODELS, ModelName } from '../harness/models';
 import { modelsOf } from '../cases/applies-to';
 import { protocolRules } from '../cases/rules';
 import { casesMarkdown } from '../reports/cases-markdown';
-import { helpAsked, parseFlags } from '../flags';
+import { HELP_FLAG, helpAsked, parseFlags } from '../flags';
 
 export const LIST_HELP = `Usage: server-models list [models|cases] [--json | --markdown]
 
@@ -20,7 +20,7 @@ function modelsColumn(c: ConformanceCase): string {
 
 /** `server-models list`: returns the exit code. */
 export async function listCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, markdown: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
+  const { values, positionals } = parseFlags(args, { json: { type: 'boolean' }, markdown: { type: 'boolean' }, ...HELP_FLAG }, true);
   if (helpAsked(values, LIST_HELP)) return 0;
   const what = positionals[0] ?? 'all';
   if (!['all', 'models', 'cases'].includes(what) || positionals.length > 1) {

@@ -6,7 +6,7 @@ import { exitCodeOf } from '../reports/verdict';
 import { formatResult, paint, useColor } from '../reports/console';
 import { ProgressLine } from './progress';
 import { defaultJobs, runTargets } from './run-targets';
-import { helpAsked, intFlag, parseFlags, UsageError } from '../flags';
+import { HELP_FLAG, helpAsked, intFlag, parseFlags, stringFlags, UsageError } from '../flags';
 import { writeReports } from './write-reports';
 import { multiplierFlag } from './shared-flags';
 
@@ -37,16 +37,10 @@ function cell(results: CaseResult[], color: boolean): string {
 /** `server-models matrix` (what `npm start` runs): returns the exit code. */
 export async function matrixCommand(args: string[]): Promise<number> {
   const { values } = parseFlags(args, {
-    'delay-ms': { type: 'string' },
-    lang: { type: 'string' },
+    ...stringFlags('delay-ms', 'lang', 'json', 'junit', 'html', 'timeout-multiplier', 'jobs'),
     only: { type: 'string', multiple: true },
     skip: { type: 'string', multiple: true },
-    json: { type: 'string' },
-    junit: { type: 'string' },
-    html: { type: 'string' },
-    'timeout-multiplier': { type: 'string' },
-    jobs: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
+    ...HELP_FLAG,
   });
   if (helpAsked(values, MATRIX_HELP)) return 0;
   if (values.lang !== undefined && values.lang !== 'ts' && values.lang !== 'c') throw new UsageError(`--lang must be ts or c, got "${values.lang}"`);

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { isModel, REFERENCE_MODELS } from '../harness/models';
 import { ensureCServers, Language, referenceServerPath } from '../reference';
 import { existsSync } from 'node:fs';
-import { helpAsked, parseFlags, UsageError } from '../flags';
+import { HELP_FLAG, helpAsked, parseFlags, stringFlags, UsageError } from '../flags';
 
 export const SERVE_HELP = `Usage: server-models serve <model> [--lang ts|c] [options]
 
@@ -26,16 +26,7 @@ const PASSED_THROUGH = ['host', 'port', 'delay-ms', 'workers', 'max-message-byte
 export async function serveCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags(
     args,
-    {
-      lang: { type: 'string' },
-      host: { type: 'string' },
-      port: { type: 'string' },
-      'delay-ms': { type: 'string' },
-      workers: { type: 'string' },
-      'max-message-bytes': { type: 'string' },
-      'grace-ms': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    { ...stringFlags('lang', ...PASSED_THROUGH), ...HELP_FLAG },
     true,
   );
   if (helpAsked(values, SERVE_HELP)) return 0;

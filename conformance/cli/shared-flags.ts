@@ -2,16 +2,10 @@
 import { resolveMultiplier } from '../harness/deadlines';
 import { isModel, ModelName, MODELS } from '../harness/models';
 import { resolveTarget, Target, TargetError, TargetSpec } from '../harness/target';
-import { UsageError } from '../flags';
+import { stringFlags, UsageError } from '../flags';
 
 /** The flags by which `check` and `bench` describe one server: its command, its name, its model, its pool size, its host. */
-export const TARGET_FLAGS = {
-  cmd: { type: 'string' },
-  name: { type: 'string' },
-  model: { type: 'string' },
-  workers: { type: 'string' },
-  host: { type: 'string' },
-} as const;
+export const TARGET_FLAGS = stringFlags('cmd', 'name', 'model', 'workers', 'host');
 
 /** The value of --model, which must name a model. */
 export function modelFlag(model: string): ModelName {

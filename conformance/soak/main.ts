@@ -7,7 +7,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, openSync, closeSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { helpAsked, intFlag, parseFlags, UsageError } from '../flags';
+import { HELP_FLAG, helpAsked, intFlag, parseFlags, stringFlags, UsageError } from '../flags';
 import { readJestResults, JestRunSummary } from './jest-results';
 import { findLeftovers, Leftovers, zombiePids } from './leftovers';
 
@@ -71,11 +71,8 @@ async function main(argv: string[]): Promise<number> {
   const own = dash >= 0 ? argv.slice(0, dash) : argv;
   const jestExtra = dash >= 0 ? argv.slice(dash + 1) : [];
   const { values } = parseFlags(own, {
-    runs: { type: 'string' },
-    'cpu-hog': { type: 'string' },
-    logs: { type: 'string' },
-    report: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
+    ...stringFlags('runs', 'cpu-hog', 'logs', 'report'),
+    ...HELP_FLAG,
   });
   if (helpAsked(values, HELP)) return 0;
   const runs = intFlag(values.runs, 'runs', 1) ?? 10;

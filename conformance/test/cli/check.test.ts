@@ -118,14 +118,14 @@ describe('server-models check: manifests, expected failures, strictness, reports
   });
 
   test('--strict: a SHOULD failure fails the run', async () => {
-    // This mutant buffers a stream without ETX forever: resources.memory (SHOULD) is its failure.
-    const unbounded = mutants.find((m) => m.name === 'unbounded-message-buffer' && m.lang === 'ts')!;
-    const args = ['check', '--cmd', mutantCommand(unbounded), '--model', unbounded.model, '--delay-ms', '100', '--only', 'resources.memory'];
+    // This mutant listens with a backlog of 1: concurrency.backlog (SHOULD) is its failure, found in a second.
+    const backlog1 = mutants.find((m) => m.name === 'listen-backlog-1' && m.lang === 'c')!;
+    const args = ['check', '--cmd', mutantCommand(backlog1), '--model', backlog1.model, '--delay-ms', '100', '--only', 'concurrency.backlog'];
     const lenient = await cli(...args);
-    expect(lenient.stdout).toMatch(/^WARN {2}resources\.memory/m);
+    expect(lenient.stdout).toMatch(/^WARN {2}concurrency\.backlog/m);
     expect(lenient.code).toBe(0);
     const strict = await cli(...args, '--strict');
-    expect(strict.stdout).toMatch(/^FAIL {2}resources\.memory/m);
+    expect(strict.stdout).toMatch(/^FAIL {2}concurrency\.backlog/m);
     expect(strict.code).toBe(1);
   });
 });
