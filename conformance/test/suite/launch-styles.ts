@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { describeConformance } from '../../jest/describe-conformance';
 import { findCase } from '../../cases';
 import { ConformanceCase } from '../../cases/types';
@@ -6,6 +7,7 @@ import { hasProcessPool, ModelName, REFERENCE_MODELS } from '../../harness/model
 import { Language, referenceCommand, referenceTarget } from '../../reference';
 import { SUITE_DELAY_MS } from './reference-suite';
 import { TIER } from '../tier';
+import { scratchDir } from '../scratch';
 
 /** How people start servers: through npx, a shell without exec, a Node launcher that forwards signals. */
 export const LAUNCH_STYLES = ['npx serve', 'sh -c', 'bash -c', 'node launcher'] as const;
@@ -47,6 +49,20 @@ function launchedInThisTier(style: LaunchStyle, model: ModelName): boolean {
   return TIER === 'long' && hasProcessPool(model);
 }
 
+/**
+ * A private npm cache for this file's npx starts, filled by one npx run before its cases. npx writes its
+ * entry for the package into the cache when it first resolves it: npx processes that do so at the same
+ * time (the cases of this file run side by side, other files beside them) read each other's half-written
+ * package.json and exit with ENOENT.
+ */
+function warmNpxCache(): string {
+  const cache = scratchDir('sm-npx-cache');
+  beforeAll(() => {
+    execFileSync('npx', ['--no', 'server-models', 'list'], { cwd: packageRoot(), env: { ...process.env, npm_config_cache: cache }, stdio: 'ignore' });
+  }, 120_000);
+  return cache;
+}
+
 /** The launcher cases against the reference servers of one language, started in every launch style. */
 export function describeLaunchStyles(lang: Language): void {
   const cases = LAUNCHER_CASES.map((id) => findCase(id)).filter((c): c is ConformanceCase => c !== undefined);
@@ -60,7 +76,8 @@ export function describeLaunchStyles(lang: Language): void {
       }
       const name = `${spec.name} via ${style}`;
       // npx finds this package's own bin from its root, as a user of the repository runs it.
-      describeConformance({ ...spec, name, cmd: launchedCommand(style, model, lang), cwd: packageRoot() }, { cases, failOn: ['fail', 'warn', 'blocked'], concurrent: true });
+      const env = style === 'npx serve' ? { npm_config_cache: warmNpxCache() } : undefined;
+      describeConformance({ ...spec, name, cmd: launchedCommand(style, model, lang), cwd: packageRoot(), env }, { cases, failOn: ['fail', 'warn', 'blocked'], concurrent: true });
     }
   }
 }
