@@ -2,7 +2,7 @@ import { MODELS } from '../harness/models';
 import { Target } from '../harness/target';
 import { exitCodeOf, judgeCase } from '../reports/verdict';
 import { selectCases } from '../cases/selection';
-import { formatResult, formatTally, tally, useColor } from '../reports/console';
+import { formatImplementationTally, formatResult, useColor } from '../reports/console';
 import { expectedFailuresFor, ExpectedFailure, loadExpectFail } from './expect-fail';
 import { loadManifest } from './manifest';
 import { ProgressLine } from './progress';
@@ -11,9 +11,10 @@ import { HELP_FLAG, helpAsked, intFlag, parseFlags, stringFlags, UsageError } fr
 import { writeReports } from './write-reports';
 import { modelFlag, multiplierFlag, TARGET_FLAGS, targetFromFlags } from './shared-flags';
 import { formatTimings, summarizeTimings } from '../reports/timings';
+import { describeShare, SHARD_FLAGS, shardHelp, shareFromFlags } from './shard-flags';
 
 export const CHECK_HELP = `Usage: server-models check --cmd "<command>" --model <model> [options]
-       server-models check --manifest <file.json> [options]
+       server-models check --manifest <file.json> [--shard I/N [--durations <file.json>]] [options]
 
 Starts each server, runs the conformance cases against it over TCP, prints one line per case.
 
@@ -47,6 +48,8 @@ Reports:
   --html <file>              matrix, evidence and session timelines, one self-contained page
   -h, --help                 this help
 
+${shardHelp('target')}
+
 Exit status: 0 no failure, 1 a MUST case (or with --strict a SHOULD case) failed, 2 usage or target error.
 Case ids and levels: server-models list`;
 
@@ -56,6 +59,7 @@ const ONE_TARGET = { ...TARGET_FLAGS, ...stringFlags('delay-ms', 'port') };
 const FLAGS = {
   ...ONE_TARGET,
   ...stringFlags('manifest', 'expect-fail', 'timeout-multiplier', 'jobs', 'json', 'junit', 'html'),
+  ...SHARD_FLAGS,
   only: { type: 'string', multiple: true },
   skip: { type: 'string', multiple: true },
   strict: { type: 'boolean' },
@@ -93,6 +97,7 @@ export async function checkCommand(args: string[]): Promise<number> {
     targets = manifest.targets;
     manifestMultiplier = manifest.timeoutMultiplier;
   } else {
+    if (values.shard !== undefined) throw new UsageError('--shard splits the targets of a manifest: give --manifest');
     targets = [oneTarget(values)];
   }
   const multiplier = multiplierFlag(values['timeout-multiplier'] ?? manifestMultiplier);
@@ -101,17 +106,21 @@ export async function checkCommand(args: string[]): Promise<number> {
   const strict = values.strict === true;
   const color = useColor();
   const progress = new ProgressLine();
+  const share = shareFromFlags(targets, cases, values);
+  const shareLine = describeShare(share, 'target');
+  if (shareLine !== undefined) progress.print(`server-models check: ${shareLine}`);
+  const checked = share.targets;
 
   const jobs = intFlag(values.jobs, 'jobs', 1) ?? defaultJobs();
   const running = new Set<string>();
-  const report = await runTargets(targets, {
+  const report = await runTargets(checked, {
     cases,
     multiplier,
     jobs,
     expectedFailures: (t) => expectedFailuresFor(expectFail, t.name),
     onTargetStart: (t, i) => {
       const limit = t.limit === 'unbounded' ? 'unbounded' : `limit ${t.limit}`;
-      const of = targets.length > 1 ? ` [${i + 1}/${targets.length}]` : '';
+      const of = checked.length > 1 ? ` [${i + 1}/${checked.length}]` : '';
       progress.print(`server-models check${of}: ${t.name} — ${t.model} (${limit}, delay ${t.delayMs} ms), ${cases.length} cases`);
     },
     onCaseStart: (t, c, index, total) => {
@@ -124,20 +133,18 @@ export async function checkCommand(args: string[]): Promise<number> {
       progress.print(formatResult(r, color, judgeCase(r, expected, strict)));
     },
     // One target that cannot start is reported on stderr at the end; among many, in line.
-    onTargetError: (t, message) => targets.length > 1 && progress.print(`server-models: target error: ${t.name}: ${message}`),
+    onTargetError: (t, message) => checked.length > 1 && progress.print(`server-models: target error: ${t.name}: ${message}`),
   });
+  if (share.shard) report.shard = share.shard;
 
   for (const impl of report.implementations) {
     if (impl.error !== undefined) continue;
-    const xfail = impl.cases.filter((r) => judgeCase(r, impl.expectedFailures?.includes(r.id) ?? false, strict) === 'expected-failure').length;
-    const name = report.implementations.length > 1 ? `${impl.name}: ` : '';
-    const seconds = ((impl.durationMs ?? 0) / 1000).toFixed(1);
-    progress.print(`${name}${formatTally(tally(impl.cases))}${xfail ? ` (${xfail} expected)` : ''} in ${seconds} s`);
+    progress.print(formatImplementationTally(impl, strict, report.implementations.length > 1));
     if (values.timings) for (const line of formatTimings(summarizeTimings(impl))) progress.print(line);
   }
   for (const line of writeReports(report, { json: values.json, junit: values.junit, html: values.html }, strict)) progress.print(`report ${line}`);
   const code = exitCodeOf(report, strict);
   // A single target that cannot start is a target error: one line on stderr, like a usage error.
-  if (code === 2 && targets.length === 1) process.stderr.write(`server-models: target error: ${report.implementations[0].error}\n`);
+  if (code === 2 && checked.length === 1) process.stderr.write(`server-models: target error: ${report.implementations[0].error}\n`);
   return code;
 }

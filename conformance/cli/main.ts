@@ -4,19 +4,21 @@ import { checkCommand } from './check';
 import { clientCommand } from './client';
 import { listCommand } from './list';
 import { matrixCommand } from './matrix';
+import { mergeReportsCommand } from './merge-reports';
 import { serveCommand } from './serve';
 import { UsageError } from '../flags';
 
 const HELP = `Usage: server-models <command> [options]
 
 Commands:
-  check     run the conformance cases against a server (or every server of a manifest)
-  matrix    check every reference server and print implementation × case area
-  serve     run a reference server in the foreground
-  client    N concurrent clients × M messages against host:port, with a live timeline
-  list      the models and the cases, with ids, levels and what each checks
-  bench     throughput and latency under closed-loop load; --all compares every reference server
-  help      this help
+  check          run the conformance cases against a server (or every server of a manifest)
+  matrix         check every reference server and print implementation × case area
+  merge-reports  join the JSON reports of a run's shards (--shard I/N) into one report
+  serve          run a reference server in the foreground
+  client         N concurrent clients × M messages against host:port, with a live timeline
+  list           the models and the cases, with ids, levels and what each checks
+  bench          throughput and latency under closed-loop load; --all compares every reference server
+  help           this help
 
 Run "server-models <command> --help" for the options of a command.`;
 
@@ -24,6 +26,7 @@ Run "server-models <command> --help" for the options of a command.`;
 const COMMANDS = new Map<string, (args: string[]) => Promise<number>>([
   ['check', checkCommand],
   ['matrix', matrixCommand],
+  ['merge-reports', mergeReportsCommand],
   ['serve', serveCommand],
   ['client', clientCommand],
   ['list', listCommand],

@@ -9,14 +9,18 @@ import { defaultJobs, runTargets } from './run-targets';
 import { HELP_FLAG, helpAsked, intFlag, parseFlags, stringFlags, UsageError } from '../flags';
 import { writeReports } from './write-reports';
 import { multiplierFlag } from './shared-flags';
+import { describeShare, SHARD_FLAGS, shardHelp, shareFromFlags } from './shard-flags';
 
 export const MATRIX_HELP = `Usage: server-models matrix [--delay-ms D] [--lang ts|c] [--only GLOB] [--skip GLOB]
                             [--timeout-multiplier X] [--jobs N] [--json FILE] [--junit FILE] [--html FILE]
+                            [--shard I/N [--durations FILE]]
 
 Checks every built reference server and prints a matrix of implementation × case area; each cell is
 passed/applicable cases, with ✗ for failed MUST cases, ? for blocked cases, ! for kit errors and ~ for
 SHOULD cases missed. --jobs N: cases run at the same time per server (default: 2 × cores + 2, at most 16).
-Default delay: 200 ms. Exit status 1 if any reference server fails a MUST case.`;
+Default delay: 200 ms. Exit status 1 if any reference server fails a MUST case.
+
+${shardHelp('server')}`;
 
 function areaOf(id: string): string {
   return id.split('.')[0];
@@ -38,6 +42,7 @@ function cell(results: CaseResult[], color: boolean): string {
 export async function matrixCommand(args: string[]): Promise<number> {
   const { values } = parseFlags(args, {
     ...stringFlags('delay-ms', 'lang', 'json', 'junit', 'html', 'timeout-multiplier', 'jobs'),
+    ...SHARD_FLAGS,
     only: { type: 'string', multiple: true },
     skip: { type: 'string', multiple: true },
     ...HELP_FLAG,
@@ -52,9 +57,14 @@ export async function matrixCommand(args: string[]): Promise<number> {
   // C servers are built on first use where the package has no build of its own (an installed package).
   const unbuilt = values.lang === 'ts' ? undefined : ensureCServers();
   const specs = referenceTargets(delayMs).filter((s) => values.lang === undefined || s.name.startsWith(`${values.lang}/`));
-  const missing = specs.filter((s) => !s.available);
+  // Shards are cut from every server of the languages asked for, built here or not: the same on every machine.
+  const share = shareFromFlags(specs.map((s) => resolveTarget(s)), cases, values);
+  const shareLine = describeShare(share, 'server');
+  if (shareLine !== undefined) progress.print(`server-models matrix: ${shareLine}`);
+  const available = new Set(specs.filter((s) => s.available).map((s) => s.name));
+  const missing = specs.filter((s) => !s.available && share.targets.some((t) => t.name === s.name));
   const report = await runTargets(
-    specs.filter((s) => s.available).map((s) => resolveTarget(s)),
+    share.targets.filter((t) => available.has(t.name)),
     {
       cases,
       multiplier,
@@ -67,6 +77,7 @@ export async function matrixCommand(args: string[]): Promise<number> {
       onTargetError: (t, message) => progress.print(`   target error: ${message}`),
     },
   );
+  if (share.shard) report.shard = share.shard;
 
   const areas = [...new Set(cases.map((c) => areaOf(c.id)))];
   const header = `${'implementation'.padEnd(24)}${areas.map((a) => a.padEnd(12)).join('')}measured limit`;

@@ -1,5 +1,6 @@
 import { CaseResult, Outcome, OUTCOMES } from '../cases/types';
-import { Verdict } from './verdict';
+import { ImplementationReport } from './run-report';
+import { judgeCase, Verdict } from './verdict';
 
 const COLORS: Record<Outcome, string> = { pass: '32', fail: '31', warn: '33', skip: '90', informational: '36', blocked: '35', error: '41;97' };
 const LABELS: Record<Outcome, string> = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', skip: 'SKIP', informational: 'INFO', blocked: 'BLOCK', error: 'ERROR' };
@@ -57,4 +58,11 @@ export function tally(results: CaseResult[]): Tally {
 export function formatTally(t: Tally): string {
   const extra = [t.blocked ? `${t.blocked} blocked` : '', t.error ? `${t.error} kit errors` : ''].filter(Boolean);
   return `${t.pass} passed, ${t.fail} failed, ${t.warn} warned, ${t.skip} skipped, ${t.informational} informational${extra.length ? `, ${extra.join(', ')}` : ''}`;
+}
+
+/** An implementation's closing line: its tally, the expected failures among it, its time; `named` puts its name first. */
+export function formatImplementationTally(impl: ImplementationReport, strict: boolean, named: boolean): string {
+  const xfail = impl.cases.filter((r) => judgeCase(r, impl.expectedFailures?.includes(r.id) ?? false, strict) === 'expected-failure').length;
+  const seconds = ((impl.durationMs ?? 0) / 1000).toFixed(1);
+  return `${named ? `${impl.name}: ` : ''}${formatTally(tally(impl.cases))}${xfail ? ` (${xfail} expected)` : ''} in ${seconds} s`;
 }

@@ -21,6 +21,15 @@ export interface ImplementationReport {
   expectedFailures?: string[];
 }
 
+/** Which share of a run split across machines (`--shard I/N`) a report holds. */
+export interface ShardInfo {
+  /** this shard, counted from 1 */
+  index: number;
+  count: number;
+  /** every target of the whole run, in the run's order: a merge restores that order and sees a shard missing */
+  targets: string[];
+}
+
 /** Everything one `check` or `matrix` run produced: what the JSON, JUnit and HTML reports are made from. */
 export interface RunReport {
   tool: 'server-models';
@@ -30,4 +39,6 @@ export interface RunReport {
   durationMs: number;
   timeoutMultiplier: number;
   implementations: ImplementationReport[];
+  /** Set on the report of one shard of a run (`--shard`); a merged report has none. */
+  shard?: ShardInfo;
 }

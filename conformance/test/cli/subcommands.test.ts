@@ -13,7 +13,7 @@ import { scratchDir } from '../scratch';
 const bin = `${JSON.stringify(process.execPath)} ${JSON.stringify(join(packageRoot(), 'bin', 'server-models.js'))}`;
 
 describe('--help on every subcommand', () => {
-  test.each(['check', 'matrix', 'serve', 'client', 'list', 'bench'])('server-models %s --help: usage, exit 0', async (command) => {
+  test.each(['check', 'matrix', 'merge-reports', 'serve', 'client', 'list', 'bench'])('server-models %s --help: usage, exit 0', async (command) => {
     const r = await cli(command, '--help');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^Usage: server-models ${command}`));
@@ -22,7 +22,7 @@ describe('--help on every subcommand', () => {
   test('server-models --help lists every subcommand', async () => {
     const r = await cli('--help');
     expect(r.code).toBe(0);
-    for (const command of ['check', 'matrix', 'serve', 'client', 'list', 'bench']) expect(r.stdout).toMatch(new RegExp(`^ {2}${command} `, 'm'));
+    for (const command of ['check', 'matrix', 'merge-reports', 'serve', 'client', 'list', 'bench']) expect(r.stdout).toMatch(new RegExp(`^ {2}${command} `, 'm'));
   });
 });
 

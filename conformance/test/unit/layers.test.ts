@@ -12,6 +12,8 @@ const ALLOWED: Record<string, string[]> = {
   runner: ['runner', 'cases', 'harness'],
   bench: ['bench', 'harness'],
   reports: ['reports', 'cases', 'harness', 'bench', 'runner'],
+  // the partition of a run's targets into shards: pure, from the targets and their cases
+  shard: ['shard', 'cases', 'harness'],
 };
 
 function sources(dir: string): string[] {
