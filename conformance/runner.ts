@@ -1,6 +1,7 @@
 import { ProtocolClient, closeAll } from './harness/client';
 import { Deadlines, makeDeadlines } from './harness/deadlines';
 import { launchTarget, LaunchedTarget, LaunchError, ListenTimeoutError, listensOn } from './harness/launcher';
+import { answers, attachTarget } from './harness/attach';
 import { hasProcfs } from './harness/procfs';
 import { LockHold, withMachineLock } from './harness/machine-lock';
 import { weighSession } from './harness/crowd-weight';
@@ -25,6 +26,10 @@ export function skipReasonFor(c: ConformanceCase, target: Target): string | unde
   const notAbout = notAppliedReason(c, target);
   if (notAbout !== undefined) return notAbout;
   if (c.tags.includes('procfs') && !hasProcfs()) return 'this machine has no /proc';
+  if (target.running) {
+    if (c.needsOwnServer) return `needs a server the kit starts (${c.needsOwnServer}); this one was already running`;
+    if (c.tags.includes('processes') && target.pid === undefined) return 'watches the server\'s processes: give the pid of a server already running (--pid)';
+  }
   return c.skipReason?.(target);
 }
 
@@ -52,11 +57,14 @@ function serverEvidence(server: LaunchedTarget): Record<string, unknown> {
 function connectFailure(err: NodeJS.ErrnoException, server: LaunchedTarget): CaseFailure {
   const exit = server.exitStatus();
   const alive = server.serverAlive();
-  const listening = hasProcfs() ? listensOn(server.sweepPids(), server.port) !== undefined : undefined;
-  const state = alive ? `the server process ${server.serverPid} alive` : `the server exited (${exit ? (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`) : `process ${server.serverPid} gone`})`;
+  // A running server given without its pid shows nothing of its processes.
+  const unseen = server.target.running && server.target.pid === undefined;
+  const listening = hasProcfs() && !unseen ? listensOn(server.sweepPids(), server.port) !== undefined : undefined;
+  const state = unseen ? 'a server the kit did not start (its processes unseen: no --pid)'
+    : alive ? `the server process ${server.serverPid} alive` : `the server exited (${exit ? (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`) : `process ${server.serverPid} gone`})`;
   const listener = listening === undefined ? '' : listening ? `, a socket of the server listening on port ${server.port}` : `, nothing of the server listening on port ${server.port}`;
   return new CaseFailure(`a connection to ${server.host}:${server.port}`, `${err.code ?? err.message} with ${state}${listener}`,
-    { connectError: err.message, serverAlive: alive, listening: listening ?? 'unknown (no /proc)' });
+    { connectError: err.message, serverAlive: unseen ? 'unknown (no --pid)' : alive, listening: listening ?? (unseen ? 'unknown (no --pid)' : 'unknown (no /proc)') });
 }
 
 /** Cases about processes name the launchers the server was found under (they are never counted). */
@@ -110,7 +118,9 @@ export async function runCase(c: ConformanceCase, declared: Target, declaredDead
  * needs the machine alone in one batch, placed first, then each other unit alone (they run side by side).
  */
 export function planBatches(cases: ConformanceCase[], target: Target, deadlines: Deadlines): PlannedUnit[][] {
-  // A fixed port runs one case at a time anyway: its chains need no end.
+  // A fixed port runs one case at a time anyway: its chains need no end. A server already running is
+  // looked at after every case, in case order: one that stopped answering blocks the cases after it.
+  if (target.running) return planUnits(cases, 1).map((u) => [planUnit(u, target, deadlines)]);
   const plans = planUnits(cases, target.port !== undefined ? Infinity : CHAIN_LENGTH).map((u) => planUnit(u, target, deadlines));
   const alone = plans.filter((p) => p.exclusive);
   return [...(alone.length > 0 ? [alone] : []), ...plans.filter((p) => !p.exclusive).map((p) => [p])];
@@ -186,7 +196,7 @@ const passed = (r: CaseResult): boolean => r.outcome === 'pass' || r.outcome ===
 async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: Deadlines, hooks: CaseHooks, lockWaitMs: number, hold: LockHold): Promise<CaseResult[]> {
   const launch = async (): Promise<Start> => {
     try {
-      const server = await launchTarget(target, deadlines).catch((err: unknown) => {
+      const server = await (target.running ? attachTarget(target, deadlines) : launchTarget(target, deadlines)).catch((err: unknown) => {
         // Starts side by side on a loaded machine can be slow for want of CPU: one that ran out of time
         // is tried again with the machine alone before its cases are called blocked.
         if (!(err instanceof ListenTimeoutError)) throw err;
@@ -267,7 +277,7 @@ async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: D
     const before = launchMs + stopMs; // a start and stop that came before this case (counted on it, not inside it)
     // A chained case's sessions count from its own start; other cases' from the server's (they share its exercise).
     let result = await runOn(c, start, chained && onServer > 0 ? caseStart : serverStart);
-    if (chained && !passed(result) && onServer > 0) {
+    if (chained && !passed(result) && onServer > 0 && !target.running) {
       // Earlier cases may have left the server unlike a fresh one: only a fresh server's verdict is reported.
       const first = `${result.outcome}: ${result.message ?? ''}`;
       await replace();
@@ -284,8 +294,8 @@ async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: D
     results.push(result);
     launchMs = 0;
     stopMs = 0;
-    // The next case of a chain gets a fresh server after one that did not pass.
-    if (chained && !passed(result) && c !== unit[unit.length - 1]) {
+    // The next case of a chain gets a fresh server after one that did not pass (a running one stays).
+    if (chained && !passed(result) && c !== unit[unit.length - 1] && !target.running) {
       await replace();
       onServer = 0;
     }
@@ -349,6 +359,8 @@ export function jobsFor(target: Target, requested: number): number {
  * Weighing is never a verdict: a start or a session that fails it leaves crowds counted heavy.
  */
 async function probeTarget(declared: Target, options: SuiteOptions): Promise<Target> {
+  // A server already running is only looked at: attaching says whether it answers (and is its pid's).
+  if (declared.running) return attachTarget(declared, options.deadlines).then(() => declared);
   const weighing = crowdsAreHeavy(declared) && declared.crowdWeight === undefined;
   if (options.probe === false && !weighing) return declared;
   let probe: LaunchedTarget;
@@ -383,17 +395,37 @@ export async function runSuite(declared: Target, cases: ConformanceCase[], optio
       options.onResult?.(r);
     }
   };
+  // A server already running that stops answering cannot be restarted: the cases after it are blocked.
+  let stoppedAnswering: { after: string; reason: string } | undefined;
   const worker = async (): Promise<void> => {
     while (started < batches.length) {
       const batch = batches[started++];
       for (const plan of batch) for (const c of plan.unit) options.onCaseStart?.(c, cases.indexOf(c) + 1, cases.length);
-      const done = await runPlans(batch);
+      const done = stoppedAnswering ? batch.map((plan) => plan.unit.map((c) => blockedBehind(c, plan, stoppedAnswering!))) : await runPlans(batch);
       batch.forEach((plan, u) => plan.unit.forEach((c, k) => (results[cases.indexOf(c)] = done[u][k])));
+      if (target.running && !stoppedAnswering) stoppedAnswering = await stillAnswering(target, options.deadlines, done.flat());
       report();
     }
   };
   await Promise.all(Array.from({ length: Math.min(jobsFor(target, options.jobs ?? 1), batches.length) }, worker));
   return explainBlocked(results as CaseResult[]);
+}
+
+/** Whether a running target still answers after the results just made; what to say if not. */
+async function stillAnswering(target: Target, deadlines: Deadlines, done: CaseResult[]): Promise<{ after: string; reason: string } | undefined> {
+  const ran = done.filter((r) => r.outcome !== 'skip');
+  if (ran.length === 0) return undefined;
+  if (await answers(target.host, target.port as number, deadlines.connect())) return undefined;
+  return { after: ran[ran.length - 1].id, reason: `nothing accepts connections at ${target.host}:${target.port} any more` };
+}
+
+/** The result of a case not run because the running server stopped answering after another. */
+function blockedBehind(c: ConformanceCase, plan: PlannedUnit, gone: { after: string; reason: string }): CaseResult {
+  return plan.skipped.get(c) ?? {
+    id: c.id, level: c.level, title: c.title, outcome: 'blocked', durationMs: 0,
+    message: `not run: the server stopped answering after ${gone.after} (${gone.reason}); the kit did not start it, so cannot start it again`,
+    blockedBy: [gone.after],
+  };
 }
 
 /**

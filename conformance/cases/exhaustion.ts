@@ -38,7 +38,8 @@ function stillAlive(ctx: CaseContext, when: string, evidence: Record<string, unk
 export const exhaustionCases: ConformanceCase[] = [
   {
     id: 'resources.fd-exhaustion', level: 'MUST', requirement: ['R7.6'],
-    appliesTo: { models: 'all' }, tags: ['procfs', 'exclusive', 'slow'],
+    appliesTo: { models: 'all' }, tags: ['procfs', 'processes', 'exclusive', 'slow'],
+    needsOwnServer: 'it lowers the server\'s descriptor limit',
     // The server's own CPU use is what is judged: neighbours cannot make it spin. Only a crowd that
     // costs a process each needs the machine alone.
     exclusive: crowdsAreHeavy,

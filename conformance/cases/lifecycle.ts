@@ -95,6 +95,7 @@ export const lifecycleCases: ConformanceCase[] = [
   {
     id: 'lifecycle.ready', level: 'MUST', requirement: ['R8.1'],
     appliesTo: { models: 'all' }, tags: [],
+    needsOwnServer: 'it times the server\'s start',
     title: `the server listens within ${READY_BOUND_MS / 1000} s of its start`,
     description: 'Measures the time from spawning the server command to a socket of the server tree listening on its port, as ' +
       'seen through /proc. It never connects to find out; without /proc it waits for a "listening on host:port" line instead.',
@@ -128,7 +129,8 @@ export const lifecycleCases: ConformanceCase[] = [
   },
   {
     id: 'lifecycle.sigterm.exits', level: 'MUST', requirement: ['R8.2'],
-    appliesTo: { models: 'all' }, tags: ['procfs'],
+    appliesTo: { models: 'all' }, tags: ['procfs', 'processes'],
+    needsOwnServer: 'it stops the server with SIGTERM',
     title: 'SIGTERM during a session: the server process exits within the grace time and leaves no process behind',
     description: 'Opens one client that writes three messages in one write and waits until the server has accepted it. ' +
       'Then it sends SIGTERM to the server process (not to launchers above it), lets a late client try to connect, and watches ' +
@@ -157,7 +159,8 @@ export const lifecycleCases: ConformanceCase[] = [
   },
   {
     id: 'lifecycle.sigterm', level: 'SHOULD', requirement: ['R8.3'],
-    appliesTo: { models: 'all' }, tags: ['procfs'],
+    appliesTo: { models: 'all' }, tags: ['procfs', 'processes'],
+    needsOwnServer: 'it stops the server with SIGTERM',
     title: 'SIGTERM during a session drains it: the owed acks are sent, no new session starts, exit code 0',
     description: 'Sends SIGTERM to the server process while a session is owed three acks, as lifecycle.sigterm.exits does. ' +
       'Once the listener is gone (or after 1 s × multiplier), a late client tries to connect and send one message. ' +
@@ -187,7 +190,8 @@ export const lifecycleCases: ConformanceCase[] = [
   {
     id: 'lifecycle.worker-respawn', level: 'MUST', requirement: ['R8.4', 'R7.3'],
     appliesTo: { models: PROCESS_POOL_MODELS, because: 'the other models have no process pool to repair' },
-    tags: ['procfs'],
+    tags: ['procfs', 'processes'],
+    needsOwnServer: 'it kills one of the server\'s workers',
     title: 'a killed worker process is reaped and replaced, and the capacity restored',
     description: 'Process-pool models only (prefork, master-worker). It waits for the workers, the direct children of the ' +
       'server process, kills one with SIGKILL and watches the children through /proc. ' +

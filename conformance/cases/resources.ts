@@ -77,7 +77,7 @@ export const sessionMixExercise: Exercise<MixObservation> = {
 
 /** What the cases judged on the session mix declare alike: its exercise, and the machine alone where crowds are heavy. */
 const ON_THE_SESSION_MIX: Pick<ConformanceCase, 'tags' | 'exclusive' | 'exercise'> = {
-  tags: ['procfs', 'exclusive', 'slow'],
+  tags: ['procfs', 'processes', 'exclusive', 'slow'],
   exclusive: crowdsAreHeavy,
   exercise: sessionMixExercise,
 };
@@ -227,7 +227,7 @@ export const resourceCases: ConformanceCase[] = [
   },
   {
     id: 'resources.close-wait', level: 'MUST', requirement: ['R4.3'],
-    appliesTo: { models: 'all' }, tags: ['procfs', 'exclusive', 'slow'],
+    appliesTo: { models: 'all' }, tags: ['procfs', 'processes', 'exclusive', 'slow'],
     exclusive: crowdsAreHeavy,
     title: 'no server socket is left in CLOSE_WAIT after the clients leave',
     description: 'Opens 10 clients (L for a bounded model); each sends one message and waits for its ack, then all close fully ' +
@@ -257,7 +257,7 @@ export const resourceCases: ConformanceCase[] = [
   },
   {
     id: 'resources.idle-cpu', level: 'MUST', requirement: ['R7.5'],
-    appliesTo: { models: 'all' }, tags: ['procfs', 'slow'],
+    appliesTo: { models: 'all' }, tags: ['procfs', 'processes', 'slow'],
     title: 'an idle server uses under 2% of a core (measured over 2 s)',
     description: 'Runs one warm-up session and waits until the TCP sockets of the server tree hold still. ' +
       'Then, with no client connected, it reads the CPU time of every process of the tree through /proc over a 2 s window.',
@@ -288,7 +288,7 @@ export const resourceCases: ConformanceCase[] = [
   },
   {
     id: 'resources.memory', level: 'SHOULD', requirement: ['R1.7'],
-    appliesTo: { models: 'all' }, tags: ['procfs', 'slow'],
+    appliesTo: { models: 'all' }, tags: ['procfs', 'processes', 'slow'],
     title: 'a 16 MiB stream without ETX gets the connection closed, and resident memory grows by less than 16 MiB',
     description: 'Runs a warm-up session, then opens a client that sends one short message and waits for its ack. ' +
       'Once the tree\'s resident memory holds still, the client writes 64 KiB chunks of "x" with no ETX, up to 16 MiB, while ' +

@@ -13,7 +13,7 @@ export const robustnessCases: ConformanceCase[] = [
   {
     id: 'robustness.slow-reader', level: 'SHOULD', requirement: ['R5.5'],
     appliesTo: { models: 'unbounded', because: 'a client of a bounded model may legitimately wait for a slot' },
-    tags: ['procfs', 'exclusive', 'slow'],
+    tags: ['procfs', 'processes', 'exclusive', 'slow'],
     exclusive: true,
     delayOverride: 0,
     title: 'a client that floods messages and never reads its acks neither delays others nor grows memory without bound',

@@ -28,11 +28,12 @@ export interface AppliesTo {
 }
 
 /**
- * `procfs`: reads Linux's /proc (skipped where it is missing); `exclusive`: may take the machine to
- * itself (a crowd, a flood); `slow`: takes seconds even at a short work delay.
+ * `procfs`: reads Linux's /proc (skipped where it is missing); `processes`: watches the server's own
+ * processes there (against a server the kit did not start, only when its pid is given); `exclusive`:
+ * may take the machine to itself (a crowd, a flood); `slow`: takes seconds even at a short work delay.
  */
-export type Tag = 'procfs' | 'exclusive' | 'slow';
-export const TAGS: readonly Tag[] = ['procfs', 'exclusive', 'slow'];
+export type Tag = 'procfs' | 'processes' | 'exclusive' | 'slow';
+export const TAGS: readonly Tag[] = ['procfs', 'processes', 'exclusive', 'slow'];
 
 /** What a case measured, typed, for reports to read (instead of parsing its message). */
 export interface Measurements {
@@ -190,6 +191,11 @@ export interface ConformanceCase {
    * other than a pass there is not trusted: the case runs again on a fresh server, and that is reported.
    */
   sharesServer?: boolean;
+  /**
+   * Why the case needs a server the kit started itself (it times the start, stops the server, kills a
+   * worker, changes its limits): against a server already running it is skipped with this reason.
+   */
+  needsOwnServer?: string;
   run(ctx: CaseContext): Promise<CaseReport | void>;
 }
 

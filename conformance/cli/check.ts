@@ -14,9 +14,14 @@ import { formatTimings, summarizeTimings } from '../reports/timings';
 import { describeShare, SHARD_FLAGS, shardHelp, shareFromFlags } from './shard-flags';
 
 export const CHECK_HELP = `Usage: server-models check --cmd "<command>" --model <model> [options]
+       server-models check --host <host> --port <port> --model <model> [--pid <pid>] [options]
        server-models check --manifest <file.json> [--shard I/N [--durations <file.json>]] [options]
 
 Starts each server, runs the conformance cases against it over TCP, prints one line per case.
+Without --cmd, checks a server already running at --host:--port: the cases that need a server of
+the kit's own start (lifecycle, descriptor exhaustion) are skipped, the others run one after another
+against it, and those after it stops answering are blocked. --pid names its process on this machine
+so the cases that watch its processes run too.
 
 Target (one from flags, or many from a manifest):
   --cmd <command>            command line; {port}, {delayMs}, {workers} are substituted
@@ -25,9 +30,10 @@ Target (one from flags, or many from a manifest):
   --delay-ms <ms>            the server's declared work delay (default 2000)
   --port <port>              fixed port, for a command without {port} (default 3000)
   --host <host>              address to connect to (default 127.0.0.1)
-  --name <name>              name in reports (default: the command)
+  --pid <pid>                without --cmd: the running server's process (its tree is watched)
+  --name <name>              name in reports (default: the command, or host:port)
   --manifest <file>          JSON: {"targets": [{"name", "cmd", "model", "workers", "delayMs",
-                             "port", "host", "cwd", "env", "limit", "readyLine"}, ...]}
+                             "port", "host", "cwd", "env", "limit", "readyLine", "pid"}, ...]}
 
 Cases:
   --only <glob>              run only cases whose id matches (repeatable), e.g. 'protocol.*'
@@ -54,7 +60,7 @@ Exit status: 0 no failure, 1 a MUST case (or with --strict a SHOULD case) failed
 Case ids and levels: server-models list`;
 
 /** The flags that describe the one target to check; a manifest describes its targets instead. */
-const ONE_TARGET = { ...TARGET_FLAGS, ...stringFlags('delay-ms', 'port') };
+const ONE_TARGET = { ...TARGET_FLAGS, ...stringFlags('delay-ms', 'port', 'pid') };
 
 const FLAGS = {
   ...ONE_TARGET,
@@ -71,11 +77,15 @@ type CheckValues = ReturnType<typeof parseFlags<typeof FLAGS>>['values'];
 
 /** The one target the flags describe. */
 function oneTarget(values: CheckValues): Target {
-  if (!values.cmd) throw new UsageError('--cmd is required (the command that starts your server), or --manifest');
+  if (values.cmd === undefined && values.port === undefined) {
+    throw new UsageError('--cmd is required (the command that starts your server), or --port of a server already running, or --manifest');
+  }
+  if (values.cmd !== undefined && values.pid !== undefined) throw new UsageError('--pid names a server already running: give it with --port instead of --cmd');
   if (!values.model) throw new UsageError(`--model is required: one of ${MODELS.join(', ')}`);
   return targetFromFlags({
-    name: values.name ?? values.cmd,
+    name: values.name ?? values.cmd ?? '',
     cmd: values.cmd,
+    pid: intFlag(values.pid, 'pid', 1),
     model: modelFlag(values.model),
     workers: intFlag(values.workers, 'workers', 1),
     delayMs: intFlag(values['delay-ms'], 'delay-ms'),

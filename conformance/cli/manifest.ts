@@ -16,7 +16,7 @@ export interface Manifest {
 
 const TARGET_FIELDS: Record<keyof TargetSpec, string> = {
   name: 'a string',
-  cmd: 'a command line string',
+  cmd: 'a command line string (absent for a server already running at host:port)',
   model: `one of ${MODELS.join(', ')}`,
   workers: 'a positive integer',
   delayMs: 'a non-negative integer (ms)',
@@ -26,6 +26,7 @@ const TARGET_FIELDS: Record<keyof TargetSpec, string> = {
   cwd: 'a directory path',
   env: 'an object of string values',
   readyLine: 'true or false',
+  pid: 'a process id (with no cmd: the running server\'s process)',
 };
 
 function fieldError(file: string, field: string, message: string): UsageError {
@@ -43,6 +44,7 @@ function typeOk(key: keyof TargetSpec, value: unknown): boolean {
     case 'workers':
     case 'delayMs':
     case 'port':
+    case 'pid':
       return typeof value === 'number';
     case 'limit':
       return typeof value === 'number' || value === 'unbounded';
@@ -62,7 +64,7 @@ function readTarget(file: string, raw: unknown, index: number): Target {
     const field = key as keyof TargetSpec;
     if (!typeOk(field, value)) throw fieldError(file, `${at}.${key}`, `must be ${TARGET_FIELDS[field]}, got ${JSON.stringify(value)}`);
   }
-  for (const required of ['cmd', 'model'] as const) {
+  for (const required of ['model'] as const) {
     if (entry[required] === undefined) throw fieldError(file, `${at}.${required}`, `is required (${TARGET_FIELDS[required]})`);
   }
   const spec = entry as unknown as TargetSpec;

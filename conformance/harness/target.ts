@@ -4,8 +4,11 @@ import { CrowdWeight, isModel, Limit, limitOf, ModelName, MODELS } from './model
 export interface TargetSpec {
   /** Label in reports, e.g. "ts/prefork". */
   name: string;
-  /** Command line; `{port}`, `{delayMs}` and `{workers}` are substituted. */
-  cmd: string;
+  /**
+   * Command line; `{port}`, `{delayMs}` and `{workers}` are substituted. Absent for a server that is
+   * already running at `host`:`port` (the kit did not start it and never stops it).
+   */
+  cmd?: string;
   model: ModelName;
   /** Pool size for pool models (default 5). */
   workers?: number;
@@ -21,10 +24,15 @@ export interface TargetSpec {
   env?: Record<string, string>;
   /** Also wait for a `listening on host:port` line on stdout before the target counts as ready. */
   readyLine?: boolean;
+  /**
+   * For a server already running (no `cmd`) on this machine: its process, whose tree the /proc probes
+   * then watch (a container's process as the host sees it).
+   */
+  pid?: number;
 }
 
 /** A validated target with every default filled in. */
-export interface Target extends Required<Omit<TargetSpec, 'port' | 'cwd' | 'env' | 'workers'>> {
+export interface Target extends Required<Omit<TargetSpec, 'port' | 'cwd' | 'env' | 'workers' | 'pid'>> {
   workers?: number;
   /** undefined when the kit picks a free port for `{port}` */
   port?: number;
@@ -35,6 +43,15 @@ export interface Target extends Required<Omit<TargetSpec, 'port' | 'cwd' | 'env'
    * runner before the cases (see weighSession); undefined counts as heavy.
    */
   crowdWeight?: CrowdWeight;
+  /** A server already running, which the kit did not start (cmd is then ''): see {@link isRunning}. */
+  running: boolean;
+  /** The running server's process, when given. */
+  pid?: number;
+}
+
+/** The target is a server already running, not a command the kit starts. */
+export function isRunning(target: Target): boolean {
+  return target.running;
 }
 
 export const DEFAULT_DELAY_MS = 2000;
@@ -54,13 +71,18 @@ function positiveInteger(value: unknown, field: string, allowZero = false): numb
 
 /** Validates a spec and fills in defaults. Throws TargetError naming the bad field. */
 export function resolveTarget(spec: TargetSpec): Target {
-  if (typeof spec.cmd !== 'string' || spec.cmd.trim() === '') throw new TargetError('cmd must be a non-empty command line');
+  const running = spec.cmd === undefined;
+  if (running && spec.port === undefined) throw new TargetError('cmd must be given (the command that starts the server), or the port of a server already running');
+  if (!running && (typeof spec.cmd !== 'string' || spec.cmd.trim() === '')) throw new TargetError('cmd must be a non-empty command line');
+  if (!running && spec.pid !== undefined) throw new TargetError('pid is for a server already running: give it without cmd');
+  const pid = spec.pid === undefined ? undefined : positiveInteger(spec.pid, 'pid');
+  const cmd = spec.cmd ?? '';
   if (typeof spec.model !== 'string' || !isModel(spec.model)) {
     throw new TargetError(`model must be one of ${MODELS.join(', ')}, got ${JSON.stringify(spec.model)}`);
   }
   const workers = spec.workers === undefined ? undefined : positiveInteger(spec.workers, 'workers');
   const delayMs = spec.delayMs === undefined ? DEFAULT_DELAY_MS : positiveInteger(spec.delayMs, 'delayMs', true);
-  const usesPortPlaceholder = spec.cmd.includes('{port}');
+  const usesPortPlaceholder = cmd.includes('{port}');
   let port: number | undefined;
   if (spec.port !== undefined) {
     port = positiveInteger(spec.port, 'port');
@@ -70,18 +92,21 @@ export function resolveTarget(spec: TargetSpec): Target {
   }
   let limit: Limit = spec.limit ?? limitOf(spec.model, workers);
   if (limit !== 'unbounded') limit = positiveInteger(limit, 'limit');
+  const host = spec.host ?? '127.0.0.1';
   return {
-    name: spec.name || spec.cmd,
-    cmd: spec.cmd,
+    name: spec.name || cmd || `${host}:${port}`,
+    cmd,
     model: spec.model,
     workers,
     delayMs,
     limit,
-    host: spec.host ?? '127.0.0.1',
+    host,
     port,
     cwd: spec.cwd,
     env: spec.env ?? {},
     readyLine: spec.readyLine ?? false,
+    running,
+    ...(pid !== undefined ? { pid } : {}),
   };
 }
 

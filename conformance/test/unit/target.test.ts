@@ -20,6 +20,14 @@ describe('resolveTarget', () => {
     expect(() => resolveTarget({ name: 'x', cmd: 'a', model: 'prefork', delayMs: -1 })).toThrow(/delayMs/);
     expect(() => resolveTarget({ name: 'x', cmd: 'a', model: 'prefork', port: 70000 })).toThrow(TargetError);
   });
+  test('without cmd, a server already running at host:port (with its pid if given)', () => {
+    expect(resolveTarget({ name: '', model: 'event-loop', port: 8080 })).toMatchObject({ running: true, cmd: '', name: '127.0.0.1:8080', port: 8080 });
+    expect(resolveTarget({ name: 'x', model: 'event-loop', host: '::1', port: 8080, pid: 42 })).toMatchObject({ running: true, host: '::1', pid: 42 });
+    expect(resolveTarget({ name: 'x', cmd: 'srv {port}', model: 'event-loop' }).running).toBe(false);
+    expect(() => resolveTarget({ name: 'x', model: 'event-loop' })).toThrow(/cmd must be given .*or the port of a server already running/);
+    expect(() => resolveTarget({ name: 'x', cmd: 'srv {port}', model: 'event-loop', pid: 42 })).toThrow(/pid is for a server already running/);
+    expect(() => resolveTarget({ name: 'x', model: 'event-loop', port: 8080, pid: 0 })).toThrow(/pid must be a positive integer/);
+  });
 });
 
 describe('expandCommand', () => {

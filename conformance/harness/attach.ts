@@ -1,0 +1,75 @@
+import { connect } from 'node:net';
+import { Deadlines } from './deadlines';
+import { LaunchedTarget, LaunchError } from './launcher';
+import { hasProcfs, pidExists, processTree, readProcess } from './procfs';
+import { listenHolders } from './server-process';
+import { Target } from './target';
+
+/**
+ * A server the kit did not start: it is reached at its address and, given its pid, watched through
+ * /proc. The kit never signals or stops it: `stop()` only forgets it.
+ */
+
+/** Whether something accepts a TCP connection at host:port within `timeoutMs` (the connection is closed at once). */
+export function answers(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/**
+ * The running target as cases see a launched one. Throws LaunchError when nothing answers at its
+ * address, or when its pid is not running or holds no listener on its port (a wrong pid would make
+ * every process count about another program).
+ */
+export async function attachTarget(target: Target, deadlines: Deadlines): Promise<LaunchedTarget> {
+  const port = target.port as number; // a running target always has its port (resolveTarget)
+  if (!(await answers(target.host, port, deadlines.connect()))) {
+    throw new LaunchError(`nothing accepts connections at ${target.host}:${port} (is the server running there?)`);
+  }
+  const pid = target.pid;
+  if (pid !== undefined) {
+    if (!pidExists(pid)) throw new LaunchError(`no process ${pid} on this machine (--pid)`);
+    if (hasProcfs() && listenHolders(processTree(pid).map((p) => p.pid), port).port === undefined) {
+      throw new LaunchError(`process ${pid} and its children hold no socket listening on port ${port}: is --pid the server's process?`);
+    }
+  }
+  const startTicks = pid === undefined ? undefined : readProcess(pid)?.startTicks;
+  const tree = (): number[] => (pid === undefined ? [] : processTree(pid).map((p) => p.pid));
+  const attachedAt = Date.now();
+  return {
+    target,
+    host: target.host,
+    port,
+    // Without a pid there is no process to name; cases that need one are skipped (see runningSkipReason).
+    pid: pid ?? 0,
+    serverPid: pid ?? 0,
+    launchers: [],
+    marker: '',
+    command: `${target.host}:${port} (running)`,
+    startedAt: attachedAt,
+    readyAfterMs: 0,
+    stdout: () => '',
+    stderr: () => '',
+    exitStatus: () => undefined,
+    // Without a pid the process cannot be seen: alive as far as the kit can tell (its answers tell the rest).
+    serverAlive: () => {
+      if (pid === undefined) return true;
+      const now = readProcess(pid);
+      return now !== undefined && now.startTicks === startTicks && now.state !== 'Z';
+    },
+    treePids: tree,
+    serverPids: tree,
+    memberPids: tree,
+    sweepPids: tree,
+    stop: () => Promise.resolve(),
+  };
+}
