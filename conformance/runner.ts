@@ -1,5 +1,5 @@
 import { ProtocolClient, closeAll } from './harness/client';
-import { Deadlines, makeDeadlines } from './harness/deadlines';
+import { Deadlines, makeDeadlines, pollUntil } from './harness/deadlines';
 import { launchTarget, LaunchedTarget, LaunchError, ListenTimeoutError, listensOn } from './harness/launcher';
 import { answers, attachTarget } from './harness/attach';
 import { hasProcfs } from './harness/procfs';
@@ -411,12 +411,33 @@ export async function runSuite(declared: Target, cases: ConformanceCase[], optio
   return explainBlocked(results as CaseResult[]);
 }
 
-/** Whether a running target still answers after the results just made; what to say if not. */
+/**
+ * Whether a running target still answers after the results just made; what to say if not. After a
+ * case that did not pass, the server may still owe work to that case's clients (a serial server
+ * behind a crowd): one message must be answered (any byte, or a close) before the next case runs, so
+ * no case is judged on the leftovers of another. The wait allows three messages per session it had.
+ */
 async function stillAnswering(target: Target, deadlines: Deadlines, done: CaseResult[]): Promise<{ after: string; reason: string } | undefined> {
   const ran = done.filter((r) => r.outcome !== 'skip');
   if (ran.length === 0) return undefined;
-  if (await answers(target.host, target.port as number, deadlines.connect())) return undefined;
-  return { after: ran[ran.length - 1].id, reason: `nothing accepts connections at ${target.host}:${target.port} any more` };
+  const after = ran[ran.length - 1].id;
+  const gone = { after, reason: `nothing accepts connections at ${target.host}:${target.port} any more` };
+  if (ran.every(passed)) return (await answers(target.host, target.port as number, deadlines.connect())) ? undefined : gone;
+  let probe: ProtocolClient;
+  try {
+    probe = await ProtocolClient.connect(target.host, target.port as number, deadlines.connect());
+  } catch {
+    return gone;
+  }
+  const sessions = ran.reduce((n, r) => n + (r.sessions?.length ?? 0), 0);
+  const waitMs = deadlines.ack(1) + 3 * sessions * target.delayMs;
+  try {
+    await probe.send('settle');
+    const settled = await pollUntil(() => probe.received.length > 0 || probe.ending !== undefined, waitMs);
+    return settled ? undefined : { after, reason: `it accepts connections but answered no message within ${waitMs} ms` };
+  } finally {
+    probe.close();
+  }
 }
 
 /** The result of a case not run because the running server stopped answering after another. */
