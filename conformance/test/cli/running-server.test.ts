@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { makeDeadlines } from '../../harness/deadlines';
 import { launchTarget, LaunchedTarget, stopAllTargets } from '../../harness/launcher';
 import { resolveTarget } from '../../harness/target';
+import { ModelName } from '../../harness/models';
+import { packageRoot } from '../../harness/paths';
 import { referenceCommand } from '../../reference';
 import { mutantCommand, mutants } from '../../../fixtures/mutants/catalogue';
 import { cli, leftBehindBy } from './run-cli';
@@ -12,7 +14,7 @@ import { scratchDir } from '../scratch';
 const DELAY_MS = 100;
 const CASES = ['--only', 'protocol.ack.*', '--only', 'close.*', '--only', 'concurrency.timing', '--only', 'resources.fds', '--only', 'lifecycle.*'];
 
-async function startServer(cmd: string, model: 'event-loop' | 'single-process'): Promise<LaunchedTarget> {
+async function startServer(cmd: string, model: ModelName): Promise<LaunchedTarget> {
   return launchTarget(resolveTarget({ name: model, cmd, model, delayMs: DELAY_MS }), makeDeadlines(DELAY_MS, 1));
 }
 
@@ -75,6 +77,19 @@ describe('server-models check of a server already running (--host/--port without
     const both = await cli('check', '--cmd', 'x', '--pid', '5', '--model', 'event-loop');
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/--pid names a server already running/);
+  });
+});
+
+describe('a running server behind on its work', () => {
+  test('after a case it did not pass, the next case waits until it has worked off that case\'s clients', async () => {
+    // A thread per connection, all of them behind one lock (serial service): concurrency.limit leaves it
+    // 64 messages of work behind.
+    const stranger = join(packageRoot(), 'fixtures', 'strangers', 'threads_global_lock.py');
+    const server = await startServer(`python3 ${stranger} --port {port} --delay-ms {delayMs}`, 'thread-per-connection');
+    const r = await cli('check', '--port', String(server.port), '--model', 'thread-per-connection', '--delay-ms', String(DELAY_MS),
+      '--only', 'concurrency.limit', '--only', 'robustness.non-ascii');
+    expect(r.stdout).toMatch(/^FAIL {2}concurrency\.limit [^]*?sentAtOnce: 65/m);
+    expect(r.stdout).toMatch(/^PASS {2}robustness\.non-ascii /m);
   });
 });
 
