@@ -23,6 +23,12 @@ export interface SessionTrace {
   label: string;
   /** when the connection opened; absent until then, and for good if it never did (client command) */
   connectedAt?: number;
+  /**
+   * when the server accept()ed the connection (read from the TCP tables, see harness/accept-queue.ts);
+   * absent where not sampled, or not seen accepted. From connectedAt until then it waited in the
+   * kernel's accept queue.
+   */
+  acceptedAt?: number;
   /** when each ack arrived, in order */
   acksAt: number[];
   /** when the connection ended (client command: when the session did); absent while it is open */
