@@ -40,3 +40,15 @@ export interface SessionTrace {
   /** the client command: why, for a person (the error, the unexpected bytes, the ack that never came) */
   detail?: string;
 }
+
+/**
+ * When the server began serving a session whose acceptance is known: its first ack less the work of one
+ * message (`workMs`, the work delay D), and not before it was accepted. Undefined until the first ack,
+ * and where acceptedAt is unknown. Between acceptedAt and this, the accepted session waited in the
+ * server's own queue (an application queue, a paused socket, a busy worker).
+ */
+export function servedFrom(trace: SessionTrace, workMs: number | undefined): number | undefined {
+  const firstAck = trace.acksAt[0];
+  if (trace.acceptedAt === undefined || firstAck === undefined) return undefined;
+  return Math.min(firstAck, Math.max(trace.acceptedAt, firstAck - (workMs ?? 0)));
+}
