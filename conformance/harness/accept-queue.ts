@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { hasProcfs, parseTcpRowsOfPort, TcpRow } from './procfs';
 import { SessionTrace } from './session-trace';
 
@@ -8,7 +6,7 @@ import { SessionTrace } from './session-trace';
  * How often the sampler reads the TCP tables. A read costs the kernel a few ms whatever the table holds
  * (it walks the whole connection hash), so it runs on a timer shared by every sampler, not per write.
  */
-export const SAMPLE_INTERVAL_MS = 15;
+export const SAMPLE_INTERVAL_MS = 20;
 
 /**
  * Where the server's side of a connection stands: `queued` in the listening socket's accept queue (the
@@ -117,17 +115,16 @@ class PortSampler implements AcceptQueueSampler {
 
   stop(): void {
     if (!active.delete(this)) return;
-    const texts = new Map<Table, string>();
-    for (const t of this.tables) texts.set(t, readTableSync(t));
-    this.record(texts, Date.now());
+    if (active.size === 0) clearInterval(timer);
+    sample([this]);
   }
 }
 
 /** Samplers running: one timer and one read of each table serve them all. */
 const active = new Set<PortSampler>();
-let ticking = false;
+let timer: NodeJS.Timeout | undefined;
 
-function readTableSync(table: Table): string {
+function readTable(table: Table): string {
   try {
     return readFileSync(`/proc/self/net/${table}`, 'utf8');
   } catch {
@@ -135,18 +132,16 @@ function readTableSync(table: Table): string {
   }
 }
 
-async function tick(): Promise<void> {
-  while (active.size > 0) {
-    const tables = [...new Set([...active].flatMap((s) => s.tables))];
-    // Read off the main thread (the kit times acks meanwhile), and stamped when asked: a read that waits
-    // for a thread shows the table as it was when it began, not when it returned.
-    const at = Date.now();
-    const texts = new Map(await Promise.all(tables.map(async (t) => [t, await readFile(`/proc/self/net/${t}`, 'utf8').catch(() => '')] as const)));
-    for (const s of active) s.record(texts, at);
-    // unreferenced: a sampler left running never keeps the process alive
-    await sleep(SAMPLE_INTERVAL_MS, undefined, { ref: false });
-  }
-  ticking = false;
+/**
+ * One read of the tables these samplers need. Read synchronously, so the time stamped is when the kernel
+ * wrote the table: an asynchronous read's steps each wait for the main thread, which a crowd of clients
+ * connecting keeps busy for a hundred ms and more.
+ */
+function sample(samplers: Iterable<PortSampler>): void {
+  const list = [...samplers];
+  const at = Date.now();
+  const texts = new Map([...new Set(list.flatMap((s) => s.tables))].map((t) => [t, readTable(t)] as const));
+  for (const s of list) s.record(texts, at);
 }
 
 /**
@@ -157,11 +152,10 @@ async function tick(): Promise<void> {
 export function sampleAcceptQueue(port: number): AcceptQueueSampler | undefined {
   if (!hasProcfs()) return undefined;
   const sampler = new PortSampler(port);
+  sample([sampler]);
   active.add(sampler);
-  if (!ticking) {
-    ticking = true;
-    void tick();
-  }
+  // unreferenced: a sampler left running never keeps the process alive
+  if (active.size === 1) timer = setInterval(() => sample(active), SAMPLE_INTERVAL_MS).unref();
   return sampler;
 }
 
@@ -182,6 +176,7 @@ export function acceptQueueSummary(sessions: readonly SessionTrace[], listenQueu
   const queued = waits.filter((w) => w >= SAMPLE_INTERVAL_MS);
   const peak = listenQueue.reduce((m, [, n]) => Math.max(m, n), 0);
   const longest = queued.length > 0 ? ` (longest ${Math.round(Math.max(...queued))} ms)` : '';
+  const unknown = sessions.length - known.length;
   return `${queued.length} of ${known.length} sessions waited in the kernel's accept queue${longest}; ` +
-    `listen queue peaked at ${peak}; ${sessions.length - known.length} not seen accepted`;
+    `listen queue peaked at ${peak}${unknown > 0 ? `; ${unknown} not accepted while sampled` : ''}`;
 }
