@@ -125,7 +125,9 @@ describe('where the clients beyond the limit wait, on the reference servers', ()
       // accepted at connect, acked only after the i sessions before it: i works in the server's queue
       expect(waitedAccepted(s)).toBeGreaterThanOrEqual((i + 0.8) * DELAY_MS);
     });
-    expect(Math.max(...o.listenQueue.map(([, n]) => n))).toBeLessThanOrEqual(1);
+    // the accept queue is empty long before the first session is done (on a busy machine Node may take
+    // a moment to accept them all)
+    expect(listenQueueAt(o.listenQueue, o.sessions[0].ackAt)).toBe(0);
   });
 
   serverTest(`a C thread pool of ${WORKERS} accepts beyond its size and queues the others itself`, 'thread-pool', 'c', async () => {
@@ -156,6 +158,7 @@ describe('where the clients beyond the limit wait, on the reference servers', ()
     // the second of L + 1 = 2 timed clients waits in the kernel while the first does its three messages
     expect((second.acceptedAt as number) - (second.connectedAt as number)).toBeGreaterThanOrEqual(2 * DELAY_MS);
     expect(result.listenQueue?.some(([, n]) => n >= 1)).toBe(true);
-    expect(result.evidence?.acceptQueue).toMatch(/^1 of 2 sessions waited in the kernel's accept queue/);
+    // (the first may wait a little too, on a busy machine)
+    expect(result.evidence?.acceptQueue).toMatch(/^[12] of 2 sessions waited in the kernel's accept queue \(longest \d+ ms\); listen queue peaked at [12]$/);
   });
 });
