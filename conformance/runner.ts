@@ -267,7 +267,8 @@ async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: D
       result = failedResult(c, err, on.server);
     }
     result.sessions = [...exerciseClients, ...own].map(({ label, client }) => traceOf(label, client, origin, sampler));
-    if (sampler && c.samplesAcceptQueue) {
+    // nothing to say where the sampler never saw the server's listener (a target that is no TCP port)
+    if (sampler && c.samplesAcceptQueue && sampler.listenQueue.length > 0) {
       result.listenQueue = sampler.listenQueue.map(([at, length]) => [at - origin, length]);
       const summary = acceptQueueSummary(result.sessions, result.listenQueue);
       if (summary !== undefined) result.evidence = { ...result.evidence, acceptQueue: summary };

@@ -101,10 +101,7 @@ const CLEAR_LINE = '\x1b[2K';
 const CLEAR_BELOW = '\x1b[J';
 const cursorUp = (lines: number): string => (lines > 0 ? `\x1b[${lines}A\r` : '\r');
 
-/**
- * Follows when the server accepts each connection, where it can see that: a server on this machine
- * (loopback) shares our TCP tables. Elsewhere, or without /proc, undefined and nothing is said of it.
- */
+/** Follows when the server accepts each connection (see watchAcceptance). */
 interface AcceptanceWatch {
   onConnected: OnConnected;
   /** Copies the acceptances seen so far into the traces. */
@@ -112,6 +109,10 @@ interface AcceptanceWatch {
   sampler: AcceptQueueSampler;
 }
 
+/**
+ * Where it can be seen: a server on this machine (loopback) shares our TCP tables. Elsewhere, or
+ * without /proc, undefined, and the command says nothing of it.
+ */
 function watchAcceptance(run: ClientRun, startedAt: number): AcceptanceWatch | undefined {
   const sampler = isLoopback(run.host) ? sampleAcceptQueue(run.port) : undefined;
   if (!sampler) return undefined;
