@@ -1,3 +1,4 @@
+import { AcceptQueueSampler, acceptQueueSummary, sampleAcceptQueue } from './harness/accept-queue';
 import { ProtocolClient, closeAll } from './harness/client';
 import { Deadlines, makeDeadlines, pollUntil } from './harness/deadlines';
 import { launchTarget, LaunchedTarget, LaunchError, ListenTimeoutError, listensOn } from './harness/launcher';
@@ -33,9 +34,11 @@ export function skipReasonFor(c: ConformanceCase, target: Target): string | unde
   return c.skipReason?.(target);
 }
 
-function traceOf(label: string, client: ProtocolClient, caseStart: number): SessionTrace {
+function traceOf(label: string, client: ProtocolClient, caseStart: number, sampler?: AcceptQueueSampler): SessionTrace {
   const offset = client.connectedAt - caseStart;
   const trace: SessionTrace = { label, connectedAt: offset, acksAt: client.ackTimes().map((t) => t - caseStart) };
+  const acceptedAt = sampler?.acceptedAt(client.localPort, client.connectedAt);
+  if (acceptedAt !== undefined) trace.acceptedAt = acceptedAt - caseStart;
   if (client.ending) {
     trace.endedAt = offset + client.ending.at;
     trace.endedBy = client.ending.kind === 'fin' ? 'server-fin' : client.ending.kind === 'rst' ? 'server-rst' : 'client';
@@ -212,8 +215,15 @@ async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: D
   let start = await launch();
   let launchMs = Date.now() - serverStart;
   let stopMs = 0;
+  /** The accept queue of the server in use, sampled from the first case that asks until the server stops. */
+  let sampler: AcceptQueueSampler | undefined;
+  const stopSampling = (): void => {
+    sampler?.stop();
+    sampler = undefined;
+  };
   /** Stops the server in use and starts a fresh one (a chain's server after a case that did not pass). */
   const replace = async (): Promise<void> => {
+    stopSampling();
     const stopping = Date.now();
     await start.server?.stop();
     stopMs += Date.now() - stopping;
@@ -241,6 +251,7 @@ async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: D
     let result: CaseResult;
     try {
       if (!on.server) throw on.error;
+      if (c.samplesAcceptQueue) sampler ??= sampleAcceptQueue(on.server.port);
       const base = { target, server: on.server, deadlines, now: () => Date.now() - origin, alone: hold.alone };
       const exerciseCtx: CaseContext = { ...base, connect: connect(on.server, exerciseClients), exercised: () => Promise.reject(new Error('an exercise cannot run another')) };
       const ctx: CaseContext = {
@@ -265,7 +276,13 @@ async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: D
     } catch (err) {
       result = failedResult(c, err, on.server);
     }
-    result.sessions = [...exerciseClients, ...own].map(({ label, client }) => traceOf(label, client, origin));
+    result.sessions = [...exerciseClients, ...own].map(({ label, client }) => traceOf(label, client, origin, sampler));
+    // nothing to say where the sampler never saw the server's listener (a target that is no TCP port)
+    if (sampler && c.samplesAcceptQueue && sampler.listenQueue.length > 0) {
+      result.listenQueue = sampler.listenQueue.map(([at, length]) => [at - origin, length]);
+      const summary = acceptQueueSummary(result.sessions, result.listenQueue);
+      if (summary !== undefined) result.evidence = { ...result.evidence, acceptQueue: summary };
+    }
     closeAll(own.map((o) => o.client));
     return result;
   };
@@ -300,6 +317,7 @@ async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: D
       onServer = 0;
     }
   }
+  stopSampling();
   const stopping = Date.now();
   closeAll(exerciseClients.map((o) => o.client));
   await start.server?.stop();

@@ -176,6 +176,7 @@ export const concurrencyCases: ConformanceCase[] = [
   {
     id: 'concurrency.limit', level: 'MUST', requirement: ['R6.1'],
     appliesTo: { models: 'all' }, tags: [],
+    samplesAcceptQueue: true,
     // Judged on ack timing: a measurement that neighbours may have spread is made again alone.
     delayOverride: crowdJudgingDelay,
     exercise: heldCrowd,
@@ -240,6 +241,7 @@ export const concurrencyCases: ConformanceCase[] = [
   {
     id: 'concurrency.limit.waiting-served', level: 'MUST', requirement: ['R6.2'],
     appliesTo: { models: 'bounded', because: 'no client of an unbounded model ever waits for a slot' }, tags: [],
+    samplesAcceptQueue: true,
     title: 'the client beyond the limit is served as soon as a slot frees',
     description: 'Bounded models only. Shares the L + 1 sessions of concurrency.limit, where L are served and one waits with ' +
       'its message sent. One served session then sends "goodbye" to free its slot.',
@@ -274,6 +276,7 @@ export const concurrencyCases: ConformanceCase[] = [
   {
     id: 'concurrency.burst', level: 'MUST', requirement: ['R6.3', 'R3.2'],
     appliesTo: { models: 'all' }, tags: ['exclusive'],
+    samplesAcceptQueue: true,
     exclusive: crowdsAreHeavy,
     title: 'a burst of simultaneous clients is fully served: nobody dropped, everybody acked and closed with FIN',
     description: 'Opens n clients at the same moment: 100 for an unbounded model, min(100, 2 × L + 3) for a limit L. ' +
@@ -362,6 +365,7 @@ export const concurrencyCases: ConformanceCase[] = [
   {
     id: 'concurrency.timing', level: 'MUST', requirement: ['R6.4', 'R2.3'],
     appliesTo: { models: 'all' }, tags: [],
+    samplesAcceptQueue: true,
     // Judged among neighbours: their load only slows a round, so a round faster than the work is a
     // verdict wherever it was timed, and one slower than the ceiling is timed again alone (unless its
     // acks came one a delay after another: serial service, not load). The round's sessions are fresh, so

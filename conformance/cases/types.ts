@@ -68,6 +68,11 @@ export interface CaseResult {
   /** the rules of docs/protocol.md the case checks */
   requirement?: readonly RuleId[];
   sessions?: SessionTrace[];
+  /**
+   * Where the case sampled the accept queue (ConformanceCase.samplesAcceptQueue): the server's listen
+   * queue length as `[ms since the case started, length]`, at the first sample and at every change.
+   */
+  listenQueue?: [number, number][];
   /** blocked: ids of the cases whose failures explain why the measurement could not be made */
   blockedBy?: string[];
   /** error: the kit's stack trace, for a bug report */
@@ -196,6 +201,12 @@ export interface ConformanceCase {
    * worker, changes its limits): against a server already running it is skipped with this reason.
    */
   needsOwnServer?: string;
+  /**
+   * The runner samples the server's accept queue while the case runs (see harness/accept-queue.ts): its
+   * sessions then tell when the server accepted each (`acceptedAt`), and the result carries the listen
+   * queue's length over time. For cases whose picture is about who waits where.
+   */
+  samplesAcceptQueue?: boolean;
   run(ctx: CaseContext): Promise<CaseReport | void>;
 }
 

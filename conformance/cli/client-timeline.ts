@@ -1,5 +1,5 @@
 import { paint } from '../reports/console';
-import { SessionOutcome, SessionTrace } from '../harness/session-trace';
+import { servedFrom, SessionOutcome, SessionTrace } from '../harness/session-trace';
 
 /** What to draw: the moment the picture shows, the terminal width, colour, and a row cap (live view). */
 export interface TimelineView {
@@ -7,10 +7,16 @@ export interface TimelineView {
   width: number;
   color: boolean;
   maxRows?: number;
+  /** one message's work (the delay D, as estimated from the run): where a session's service began */
+  workMs?: number;
 }
 
 const NOT_CONNECTED = '·';
 const WAITING = '─';
+/** connected, not yet accepted: in the kernel's accept queue (drawn only where acceptance is known) */
+const KERNEL_QUEUE = '░';
+/** from the first ack less one message's work on (see servedFrom) */
+const SERVED = '━';
 const SEVERAL_ACKS = '█';
 
 /** One character marks where a session ended; the letter says how. */
@@ -55,8 +61,12 @@ function ackGlyph(ackNumbers: number[]): string {
   return ackNumbers.length === 1 && ackNumbers[0] <= 9 ? String(ackNumbers[0]) : SEVERAL_ACKS;
 }
 
-/** One client's row of cells, from time 0 up to `nowMs`, `stepMs` per cell, at most `columns` cells. */
-export function renderRow(trace: SessionTrace, stepMs: number, columns: number, nowMs: number, color: boolean): string {
+/**
+ * One client's row of cells, from time 0 up to `nowMs`, `stepMs` per cell, at most `columns` cells.
+ * Where the trace says when the server accepted it, the connected stretch shows where it waited: in the
+ * kernel's accept queue, accepted and waiting, then served (from its first ack less `workMs`).
+ */
+export function renderRow(trace: SessionTrace, stepMs: number, columns: number, nowMs: number, color: boolean, workMs?: number): string {
   const column = (ms: number): number => Math.floor(ms / stepMs);
   const acksByColumn = new Map<number, number[]>();
   trace.acksAt.forEach((ms, i) => acksByColumn.set(column(ms), [...(acksByColumn.get(column(ms)) ?? []), i + 1]));
@@ -65,13 +75,21 @@ export function renderRow(trace: SessionTrace, stepMs: number, columns: number, 
   if (endColumn !== undefined && acksByColumn.has(endColumn)) endColumn += 1;
   const drawn = Math.min(columns, Math.max(column(nowMs) + 1, (endColumn ?? -1) + 1));
   const connectColumn = trace.connectedAt === undefined ? undefined : column(trace.connectedAt);
+  const acceptColumn = trace.acceptedAt === undefined ? undefined : column(trace.acceptedAt);
+  const served = servedFrom(trace, workMs);
+  const servedColumn = served === undefined ? undefined : column(served);
+  const connected = (c: number): string => {
+    if (acceptColumn !== undefined && c < acceptColumn) return paint(KERNEL_QUEUE, '33', color);
+    if (servedColumn !== undefined && c >= servedColumn) return SERVED;
+    return WAITING;
+  };
   const cells: string[] = [];
   for (let c = 0; c < drawn; c++) {
     const acks = acksByColumn.get(c);
     if (acks) cells.push(paint(ackGlyph(acks), '32', color));
     else if (c === endColumn && trace.outcome) cells.push(paint(END_MARKS[trace.outcome], GRACEFUL_ENDS.has(trace.outcome) ? '36' : '31', color));
     else if (endColumn !== undefined && c > endColumn) cells.push(' ');
-    else if (connectColumn !== undefined && c >= connectColumn) cells.push(WAITING);
+    else if (connectColumn !== undefined && c >= connectColumn) cells.push(connected(c));
     else cells.push(paint(NOT_CONNECTED, '90', color));
   }
   return cells.join('');
@@ -116,7 +134,7 @@ export function renderTimeline(traces: SessionTrace[], view: TimelineView): stri
   const lines = traces
     .slice(0, shown)
     // trailing blanks (a closed connection) carry nothing and clutter logs
-    .map((t, i) => `${clientLabel(i).padEnd(labelWidth)}${renderRow(t, stepMs, columns, view.nowMs, view.color)}`.trimEnd());
+    .map((t, i) => `${clientLabel(i).padEnd(labelWidth)}${renderRow(t, stepMs, columns, view.nowMs, view.color, view.workMs)}`.trimEnd());
   if (shown < traces.length) lines.push(`… and ${traces.length - shown} more clients (all of them in the summary)`);
   lines.push(axisLine(labelWidth, Math.floor(view.nowMs / stepMs) + 1, view.nowMs));
   return lines;
@@ -131,7 +149,10 @@ export function timelineLegend(traces: SessionTrace[], nowMs: number, width: num
   const items = [
     `1 column = ${stepMs} ms`,
     `${NOT_CONNECTED} not connected`,
-    `${WAITING} connected, waiting`,
+    // where the accept queue was sampled, the three places a connected client waits or is served
+    ...(traces.some((t) => t.acceptedAt !== undefined)
+      ? [`${KERNEL_QUEUE} in the kernel's accept queue`, `${WAITING} accepted, waiting for the server`, `${SERVED} served (from ack 1 less one message's work)`]
+      : [`${WAITING} connected, waiting`]),
     `1-9 ack number`,
     `${SEVERAL_ACKS} several acks or ack 10+`,
     ...[...marks].map(([mark, name]) => `${mark} ${name}`),

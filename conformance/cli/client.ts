@@ -1,6 +1,7 @@
-import { formatClientTable, formatOverall, serviceVerdict, sessionSucceeded } from './client-summary';
+import { formatClientTable, formatOverall, messageWorkMs, serviceVerdict, sessionSucceeded } from './client-summary';
 import { clientLabel, renderTimeline, timelineLegend } from './client-timeline';
-import { runLockstepSessions, SessionPlan } from '../harness/lockstep-session';
+import { AcceptQueueSampler, acceptQueueSummary, isLoopback, sampleAcceptQueue } from '../harness/accept-queue';
+import { OnConnected, runLockstepSessions, SessionPlan } from '../harness/lockstep-session';
 import { SessionTrace } from '../harness/session-trace';
 import { useColor } from '../reports/console';
 import { HELP_FLAG, intFlag, parseFlags, stringFlags, UsageError } from '../flags';
@@ -100,8 +101,44 @@ const CLEAR_LINE = '\x1b[2K';
 const CLEAR_BELOW = '\x1b[J';
 const cursorUp = (lines: number): string => (lines > 0 ? `\x1b[${lines}A\r` : '\r');
 
+/** Follows when the server accepts each connection (see watchAcceptance). */
+interface AcceptanceWatch {
+  onConnected: OnConnected;
+  /** Copies the acceptances seen so far into the traces. */
+  update(): void;
+  sampler: AcceptQueueSampler;
+}
+
+/**
+ * Where it can be seen: a server on this machine (loopback) shares our TCP tables. Elsewhere, or
+ * without /proc, undefined, and the command says nothing of it.
+ */
+function watchAcceptance(run: ClientRun, startedAt: number): AcceptanceWatch | undefined {
+  const sampler = isLoopback(run.host) ? sampleAcceptQueue(run.port) : undefined;
+  if (!sampler) return undefined;
+  const pending: { trace: SessionTrace; port: number; connectedAt: number }[] = [];
+  return {
+    sampler,
+    onConnected: (trace, client) => void pending.push({ trace, port: client.localPort, connectedAt: client.connectedAt }),
+    update(): void {
+      for (const p of pending) {
+        const at = p.trace.acceptedAt === undefined ? sampler.acceptedAt(p.port, p.connectedAt) : undefined;
+        if (at !== undefined) p.trace.acceptedAt = at - startedAt;
+      }
+    },
+  };
+}
+
+/**
+ * One message's work, where the sessions' phases are drawn: the quickest lock-step turnaround among each
+ * client's first acks (a few per client keep a frame cheap however many acks a run brings).
+ */
+function workEstimate(traces: SessionTrace[]): number | undefined {
+  return messageWorkMs(traces.map((t) => ({ ...t, acksAt: t.acksAt.slice(0, 3) })));
+}
+
 /** Redraws the timeline in place, every FRAME_MS, until stopped; stop() erases it again. */
-function startLiveView(out: NodeJS.WriteStream, traces: SessionTrace[], startedAt: number): { stop(): void } {
+function startLiveView(out: NodeJS.WriteStream, traces: SessionTrace[], startedAt: number, watch?: AcceptanceWatch): { stop(): void } {
   const color = useColor(out);
   let linesOnScreen = 0;
   const draw = (): void => {
@@ -109,7 +146,9 @@ function startLiveView(out: NodeJS.WriteStream, traces: SessionTrace[], startedA
     const width = out.columns || 80;
     // leave room for the legend and the shell prompt: moving the cursor above the screen top is impossible
     const maxRows = Math.max(2, (out.rows || 24) - 6);
-    const lines = [...renderTimeline(traces, { nowMs, width, color, maxRows }), ...timelineLegend(traces, nowMs, width)];
+    watch?.update();
+    const workMs = watch ? workEstimate(traces) : undefined;
+    const lines = [...renderTimeline(traces, { nowMs, width, color, maxRows, workMs }), ...timelineLegend(traces, nowMs, width)];
     out.write(`${cursorUp(linesOnScreen)}${lines.map((l) => `${CLEAR_LINE}${l}\n`).join('')}${CLEAR_BELOW}`);
     linesOnScreen = lines.length;
   };
@@ -128,17 +167,20 @@ function startLiveView(out: NodeJS.WriteStream, traces: SessionTrace[], startedA
   };
 }
 
-/** The final picture: full timeline, legend, per-client table, overall line and verdict. */
-function finalReport(traces: SessionTrace[], run: ClientRun, totalMs: number, out: NodeJS.WriteStream): string {
+/** The final picture: full timeline, legend, per-client table, overall line, where clients waited, and verdict. */
+function finalReport(traces: SessionTrace[], run: ClientRun, totalMs: number, out: NodeJS.WriteStream, watch?: AcceptanceWatch): string {
   const color = useColor(out);
   const width = out.columns || 80;
+  const workMs = watch ? workEstimate(traces) : undefined;
+  const waited = watch ? acceptQueueSummary(traces, watch.sampler.listenQueue) : undefined;
   return [
-    ...renderTimeline(traces, { nowMs: totalMs, width, color }),
+    ...renderTimeline(traces, { nowMs: totalMs, width, color, workMs }),
     ...timelineLegend(traces, totalMs, width),
     '',
     ...formatClientTable(traces, run, color),
     '',
     formatOverall(traces, run, totalMs),
+    ...(waited === undefined ? [] : [`accept queue: ${waited}`]),
     serviceVerdict(traces).text,
   ].join('\n');
 }
@@ -159,12 +201,15 @@ export async function clientCommand(args: string[], io: ClientIo = { out: proces
   io.out.write(`${describeRun(run)}\n`);
   const traces: SessionTrace[] = Array.from({ length: run.clients }, (_, i) => ({ label: clientLabel(i), acksAt: [] }));
   const startedAt = Date.now();
+  const watch = watchAcceptance(run, startedAt);
   // animation only for a person at a terminal; a pipe or a log gets the final picture once
-  const live = io.out.isTTY ? startLiveView(io.out, traces, startedAt) : undefined;
+  const live = io.out.isTTY ? startLiveView(io.out, traces, startedAt, watch) : undefined;
   try {
-    await runLockstepSessions(traces, run, startedAt);
+    await runLockstepSessions(traces, run, startedAt, watch?.onConnected);
   } finally {
     live?.stop();
+    watch?.sampler.stop();
+    watch?.update();
   }
   // until the last connection ended, not until we finished our bookkeeping (close classification)
   const totalMs = Math.max(...traces.map((t) => t.endedAt ?? Date.now() - startedAt));
@@ -172,6 +217,6 @@ export async function clientCommand(args: string[], io: ClientIo = { out: proces
     io.err.write(`${connectFailureLine(traces, run)}\n`);
     return 2;
   }
-  io.out.write(`${finalReport(traces, run, totalMs, io.out)}\n`);
+  io.out.write(`${finalReport(traces, run, totalMs, io.out, watch)}\n`);
   return traces.every((t) => sessionSucceeded(t, run)) ? 0 : 1;
 }

@@ -129,8 +129,11 @@ async function sayGoodbye(s: Session): Promise<void> {
   else endTrace(s.trace, 'open', sinceStart(s));
 }
 
+/** Told of each connection as it opens (the client command then follows its acceptance). */
+export type OnConnected = (trace: SessionTrace, client: ProtocolClient) => void;
+
 /** Runs one client's session, recording into `trace` as it goes. */
-async function runSession(trace: SessionTrace, plan: SessionPlan, startedAt: number, progress: RunProgress, classifyEnd: CloseClassifier): Promise<void> {
+async function runSession(trace: SessionTrace, plan: SessionPlan, startedAt: number, progress: RunProgress, classifyEnd: CloseClassifier, onConnected?: OnConnected): Promise<void> {
   let client: ProtocolClient;
   try {
     client = await ProtocolClient.connect(plan.host, plan.port, plan.timeoutMs, { classifyEnd, keepReceived: false });
@@ -138,6 +141,7 @@ async function runSession(trace: SessionTrace, plan: SessionPlan, startedAt: num
     return endTrace(trace, 'no-connect', Date.now() - startedAt, connectFailureReason(err as NodeJS.ErrnoException, plan.timeoutMs));
   }
   trace.connectedAt = client.connectedAt - startedAt;
+  onConnected?.(trace, client);
   const session: Session = { client, trace, plan, startedAt, progress };
   const stopRecording = client.onChange(() => recordAcks(session));
   try {
@@ -155,8 +159,8 @@ async function runSession(trace: SessionTrace, plan: SessionPlan, startedAt: num
  * then goodbye if asked. Records into the traces as it goes (the client command's live view reads them
  * meanwhile); times are ms since `startedAt`. The server's ends are classified in batches.
  */
-export async function runLockstepSessions(traces: SessionTrace[], plan: SessionPlan, startedAt: number): Promise<void> {
+export async function runLockstepSessions(traces: SessionTrace[], plan: SessionPlan, startedAt: number, onConnected?: OnConnected): Promise<void> {
   const progress: RunProgress = { lastAckAt: startedAt };
   const classifyEnd = batchedCloseClassifier();
-  await Promise.all(traces.map((trace) => runSession(trace, plan, startedAt, progress, classifyEnd)));
+  await Promise.all(traces.map((trace) => runSession(trace, plan, startedAt, progress, classifyEnd, onConnected)));
 }

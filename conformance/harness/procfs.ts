@@ -212,20 +212,45 @@ function decodeAddress(hex: string): string {
   return text;
 }
 
+/** Parses one row of /proc/<pid>/net/tcp or tcp6; undefined for the header or a short line. */
+function parseTcpRow(line: string): TcpRow | undefined {
+  const f = line.trim().split(/\s+/);
+  if (f.length < 10 || f[0] === 'sl') return undefined;
+  const [la, lp] = f[1].split(':');
+  const [ra, rp] = f[2].split(':');
+  const [tx, rx] = f[4].split(':');
+  return {
+    localAddress: decodeAddress(la), localPort: parseInt(lp, 16),
+    remoteAddress: decodeAddress(ra), remotePort: parseInt(rp, 16),
+    state: TCP_STATES[f[3]] ?? f[3], txQueue: parseInt(tx, 16), rxQueue: parseInt(rx, 16), inode: Number(f[9]),
+  };
+}
+
 /** Parses the text of /proc/<pid>/net/tcp or tcp6. */
 export function parseTcpTable(text: string): TcpRow[] {
   const rows: TcpRow[] = [];
   for (const line of text.split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10) continue;
-    const [la, lp] = f[1].split(':');
-    const [ra, rp] = f[2].split(':');
-    const [tx, rx] = f[4].split(':');
-    rows.push({
-      localAddress: decodeAddress(la), localPort: parseInt(lp, 16),
-      remoteAddress: decodeAddress(ra), remotePort: parseInt(rp, 16),
-      state: TCP_STATES[f[3]] ?? f[3], txQueue: parseInt(tx, 16), rxQueue: parseInt(rx, 16), inode: Number(f[9]),
-    });
+    const row = parseTcpRow(line);
+    if (row) rows.push(row);
+  }
+  return rows;
+}
+
+/**
+ * The rows of a table text whose local port is `port` (a server's side of its connections, and its
+ * LISTEN row). Only lines naming the port are decoded: a sampler reads the table every few milliseconds.
+ */
+export function parseTcpRowsOfPort(text: string, port: number): TcpRow[] {
+  const needle = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+  const rows: TcpRow[] = [];
+  let at = text.indexOf(needle);
+  while (at >= 0) {
+    const start = text.lastIndexOf('\n', at) + 1;
+    const end = text.indexOf('\n', at);
+    const row = parseTcpRow(text.slice(start, end < 0 ? undefined : end));
+    if (row?.localPort === port) rows.push(row);
+    // on from the next line: a row whose both ends name the port is read once
+    at = end < 0 ? -1 : text.indexOf(needle, end);
   }
   return rows;
 }

@@ -23,6 +23,12 @@ export interface SessionTrace {
   label: string;
   /** when the connection opened; absent until then, and for good if it never did (client command) */
   connectedAt?: number;
+  /**
+   * when the server accept()ed the connection (read from the TCP tables, see harness/accept-queue.ts);
+   * absent where not sampled, or not seen accepted. From connectedAt until then it waited in the
+   * kernel's accept queue.
+   */
+  acceptedAt?: number;
   /** when each ack arrived, in order */
   acksAt: number[];
   /** when the connection ended (client command: when the session did); absent while it is open */
@@ -33,4 +39,16 @@ export interface SessionTrace {
   outcome?: SessionOutcome;
   /** the client command: why, for a person (the error, the unexpected bytes, the ack that never came) */
   detail?: string;
+}
+
+/**
+ * When the server began serving a session whose acceptance is known: its first ack less the work of one
+ * message (`workMs`, the work delay D), and not before it was accepted. Undefined until the first ack,
+ * and where acceptedAt is unknown. Between acceptedAt and this, the accepted session waited in the
+ * server's own queue (an application queue, a paused socket, a busy worker).
+ */
+export function servedFrom(trace: SessionTrace, workMs: number | undefined): number | undefined {
+  const firstAck = trace.acksAt[0];
+  if (trace.acceptedAt === undefined || firstAck === undefined) return undefined;
+  return Math.min(firstAck, Math.max(trace.acceptedAt, firstAck - (workMs ?? 0)));
 }

@@ -272,10 +272,10 @@ ${fields ? `<table class="fields">${fields}</table>` : ''}
 }
 
 /** The concurrency cases' sessions, as pictures: where serial and parallel service is visible. */
-function renderTimelines(impl: ImplementationReport): string {
+function renderTimelines(impl: ImplementationReport, slug: string): string {
   const traced = impl.cases.filter((r) => r.id.startsWith('concurrency.') && Array.isArray(r.sessions) && r.sessions.length > 0);
   if (traced.length === 0) return '';
-  const figures = traced.map((r) => `<figure>${renderTimelineSvg(r.sessions ?? [], { title: r.id, delayMs: impl.delayMs, endMs: r.durationMs })}</figure>`);
+  const figures = traced.map((r) => `<figure>${renderTimelineSvg(r.sessions ?? [], { title: r.id, delayMs: impl.delayMs, endMs: r.durationMs, idPrefix: `${slug}-${r.id}` })}</figure>`);
   return `<div class="timelines">${figures.join('\n')}</div>`;
 }
 
@@ -294,7 +294,7 @@ ${expected}</dl>`;
 <h2>${esc(impl.name)}</h2>
 ${meta}
 ${error}
-${renderTimelines(impl)}
+${renderTimelines(impl, slug)}
 ${cases}
 </section>`;
 }

@@ -1,4 +1,4 @@
-import { SessionTrace } from '../harness/session-trace';
+import { servedFrom, SessionTrace } from '../harness/session-trace';
 
 export interface TimelineOptions {
   /** Shown above the chart, e.g. the case id. */
@@ -9,6 +9,8 @@ export interface TimelineOptions {
   width?: number;
   /** When the case ended (ms since it started): bars of sessions still open then run up to it. */
   endMs?: number;
+  /** Makes the picture's element ids unique in a page holding several (default "timeline"). */
+  idPrefix?: string;
 }
 
 /** Rows drawn at most: a burst of 100 sessions would make a picture nobody scrolls through. */
@@ -20,10 +22,16 @@ const RIGHT_MARGIN = 24;
 const TITLE_HEIGHT = 38;
 const AXIS_HEIGHT = 34;
 const LEGEND_HEIGHT = 22;
+/** The phases' legend, a second line where a session's acceptance is known. */
+const PHASE_LEGEND_HEIGHT = 18;
 
 const COLORS = {
   bar: '#c9d7ea',
   barOpen: '#e3eaf4',
+  /** the outline of an accepted session waiting for the server */
+  waitingEdge: '#7f9cc4',
+  /** the hatching of a session in the kernel's accept queue */
+  kernelQueue: '#d9a441',
   ack: '#1f4e8c',
   fin: '#2e7d32',
   rst: '#c62828',
@@ -50,6 +58,7 @@ interface Row {
   acksAt: number[];
   endedAt?: number;
   endedBy?: SessionTrace['endedBy'];
+  acceptedAt?: number;
 }
 
 function finiteOr(value: unknown, fallback: number): number {
@@ -60,7 +69,8 @@ function toRow(s: SessionTrace): Row {
   const connectedAt = finiteOr(s.connectedAt, 0);
   const acksAt = Array.isArray(s.acksAt) ? s.acksAt.filter((t) => typeof t === 'number' && Number.isFinite(t)).map((t) => Math.max(0, t)) : [];
   const endedAt = s.endedAt === undefined ? undefined : finiteOr(s.endedAt, connectedAt);
-  return { label: String(s.label ?? ''), connectedAt, acksAt, endedAt, endedBy: s.endedBy };
+  const acceptedAt = typeof s.acceptedAt === 'number' && Number.isFinite(s.acceptedAt) ? Math.max(connectedAt, s.acceptedAt) : undefined;
+  return { label: String(s.label ?? ''), connectedAt, acksAt, endedAt, endedBy: s.endedBy, acceptedAt };
 }
 
 /** The latest moment anything happened in these sessions. */
@@ -109,7 +119,8 @@ function endingText(r: Row): string {
 
 function rowTooltip(r: Row): string {
   const acks = r.acksAt.length ? `acks at ${r.acksAt.map(formatMs).join(', ')} ms` : 'no ack';
-  return `${r.label}: connected at ${formatMs(r.connectedAt)} ms; ${acks}; ${endingText(r)}`;
+  const accepted = r.acceptedAt === undefined ? '' : `; accepted at ${formatMs(r.acceptedAt)} ms`;
+  return `${r.label}: connected at ${formatMs(r.connectedAt)} ms${accepted}; ${acks}; ${endingText(r)}`;
 }
 
 /** The mark at the end of a bar: how the connection ended. */
@@ -137,6 +148,36 @@ interface Geometry {
   chartEnd: number;
   /** Where the bar of a session still open at the end stops. */
   openUntil: number;
+  delayMs?: number;
+  /** the id of the kernel queue's hatching */
+  hatchId: string;
+}
+
+/**
+ * The bar from connect to end. Where the session's acceptance is known, in three phases: hatched while it
+ * sat in the kernel's accept queue, an outline while accepted and waiting for the server, solid once
+ * served (from its first ack less the work delay, see servedFrom). Otherwise one solid bar, as before.
+ */
+function renderBar(r: Row, g: Geometry, start: number, end: number, barY: number, barH: number): string {
+  const fill = r.endedAt === undefined ? COLORS.barOpen : COLORS.bar;
+  const rect = (x0: number, x1: number, attrs: string): string =>
+    x1 > x0 ? `<rect x="${x0}" y="${barY}" width="${Math.round((x1 - x0) * 10) / 10}" height="${barH}" ${attrs}/>` : '';
+  if (r.acceptedAt === undefined) return `<rect x="${start}" y="${barY}" width="${Math.max(1, end - start)}" height="${barH}" fill="${fill}"/>`;
+  const accepted = Math.min(end, g.x(r.acceptedAt));
+  const servedAt = servedFrom({ label: r.label, acksAt: r.acksAt, acceptedAt: r.acceptedAt }, g.delayMs);
+  const served = servedAt === undefined ? end : Math.max(accepted, Math.min(end, g.x(servedAt)));
+  return [
+    rect(start, accepted, `class="phase-kernel-queue" fill="url(#${g.hatchId})" stroke="${COLORS.kernelQueue}" stroke-width="0.5"`),
+    // inset by half the stroke, so the outline stays within the bar
+    served > accepted ? `<rect class="phase-accepted" x="${accepted + 0.5}" y="${barY + 0.5}" width="${Math.max(0.1, Math.round((served - accepted - 1) * 10) / 10)}" height="${barH - 1}" fill="#fff" stroke="${COLORS.waitingEdge}"/>` : '',
+    rect(served, end, `class="phase-served" fill="${fill}"`),
+  ].join('');
+}
+
+/** The hatching of the kernel's accept queue, defined once per picture. */
+function hatchPattern(id: string): string {
+  return `<defs><pattern id="${id}" width="5" height="5" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">` +
+    `<rect width="5" height="5" fill="#fbf1dc"/><line x1="0" y1="0" x2="0" y2="5" stroke="${COLORS.kernelQueue}" stroke-width="2"/></pattern></defs>`;
 }
 
 function renderRow(r: Row, index: number, g: Geometry): string {
@@ -146,7 +187,6 @@ function renderRow(r: Row, index: number, g: Geometry): string {
   const start = g.x(r.connectedAt);
   // Clocks of connect, acks and case end differ by a millisecond: an open bar covers its own acks.
   const end = g.x(r.endedAt ?? Math.max(g.openUntil, r.connectedAt, ...r.acksAt.slice(-1)));
-  const fill = r.endedAt === undefined ? COLORS.barOpen : COLORS.bar;
   const radius = Math.min(3.5, g.rowHeight * 0.3);
   // Acks closer than half a pixel are one dot: a flood of acks must not make the picture huge.
   const ackXs = [...new Set(r.acksAt.map((t) => Math.round(g.x(t) * 2) / 2))];
@@ -154,7 +194,7 @@ function renderRow(r: Row, index: number, g: Geometry): string {
   return [
     `<g><title>${escapeMarkup(rowTooltip(r))}</title>`,
     `<text x="${g.plotLeft - 6}" y="${y + g.rowHeight / 2}" dominant-baseline="middle" text-anchor="end" font-size="${g.fontSize}" fill="${COLORS.text}">${escapeMarkup(fitLabel(r.label, g.fontSize))}</text>`,
-    `<rect x="${start}" y="${barY}" width="${Math.max(1, end - start)}" height="${barH}" fill="${fill}"/>`,
+    renderBar(r, g, start, end, barY, barH),
     endMarker(r, end, barY, barH),
     dots,
     '</g>',
@@ -175,6 +215,26 @@ function renderGrid(g: Geometry, step: number, bottom: number): string {
   return lines.join('');
 }
 
+/** Legend items in one line from `x`: a mark drawn around (0, 0), then its text. */
+function legendLine(items: [string, string][], x: number, y: number): string {
+  let offset = x;
+  const parts: string[] = [];
+  for (const [mark, text] of items) {
+    parts.push(`<g transform="translate(${offset} ${y})">${mark}<text x="14" y="0" dominant-baseline="middle" font-size="10" fill="${COLORS.muted}">${escapeMarkup(text)}</text></g>`);
+    offset += 28 + text.length * 6;
+  }
+  return parts.join('');
+}
+
+/** The three phases of a session whose acceptance is known (see renderBar). */
+function renderPhaseLegend(x: number, y: number, hatchId: string): string {
+  return `<g class="phase-legend">${legendLine([
+    [`<rect x="0" y="-5" width="11" height="10" fill="url(#${hatchId})" stroke="${COLORS.kernelQueue}" stroke-width="0.5"/>`, "in the kernel's accept queue"],
+    [`<rect x="0.5" y="-4.5" width="10" height="9" fill="#fff" stroke="${COLORS.waitingEdge}"/>`, 'accepted, waiting for the server'],
+    [`<rect x="0" y="-5" width="11" height="10" fill="${COLORS.bar}"/>`, 'served (from the first ack less the work delay)'],
+  ], x, y)}</g>`;
+}
+
 function renderLegend(x: number, y: number): string {
   const items: [string, string][] = [
     [`<circle cx="5" cy="0" r="3.5" fill="${COLORS.ack}"/>`, 'ack'],
@@ -183,13 +243,7 @@ function renderLegend(x: number, y: number): string {
     [`<rect x="3.5" y="-6" width="3" height="12" fill="${COLORS.client}"/>`, 'client closed'],
     [`<path d="M2 -5 L8 0 L2 5 Z" fill="${COLORS.muted}"/>`, 'still open'],
   ];
-  let offset = x;
-  const parts: string[] = [];
-  for (const [mark, text] of items) {
-    parts.push(`<g transform="translate(${offset} ${y})">${mark}<text x="14" y="0" dominant-baseline="middle" font-size="10" fill="${COLORS.muted}">${text}</text></g>`);
-    offset += 28 + text.length * 6;
-  }
-  return parts.join('');
+  return legendLine(items, x, y);
 }
 
 function svgOpen(width: number, height: number, label: string): string {
@@ -222,6 +276,8 @@ export function renderTimelineSvg(sessions: SessionTrace[], options: TimelineOpt
   const rowHeight = shown.length > 24 ? 10 : 18;
   const plotLeft = LABEL_WIDTH;
   const plotRight = width - RIGHT_MARGIN;
+  const phased = all.some((r) => r.acceptedAt !== undefined);
+  const hatchId = `${(options.idPrefix ?? 'timeline').replace(/[^A-Za-z0-9_-]/g, '-')}-kernel-queue`;
   const g: Geometry = {
     x: (ms) => Math.round((plotLeft + (Math.min(ms, chartEnd) / chartEnd) * (plotRight - plotLeft)) * 10) / 10,
     plotLeft,
@@ -231,16 +287,20 @@ export function renderTimelineSvg(sessions: SessionTrace[], options: TimelineOpt
     fontSize: rowHeight > 12 ? 11 : 8,
     chartEnd,
     openUntil,
+    delayMs: options.delayMs,
+    hatchId,
   };
   const bottom = g.top + shown.length * rowHeight + 4;
   const hiddenNote = hidden > 0 ? 16 : 0;
-  const height = bottom + AXIS_HEIGHT + hiddenNote + LEGEND_HEIGHT;
+  const phaseLegend = phased ? PHASE_LEGEND_HEIGHT : 0;
+  const height = bottom + AXIS_HEIGHT + hiddenNote + LEGEND_HEIGHT + phaseLegend;
 
   const acks = all.reduce((n, r) => n + r.acksAt.length, 0);
   const summary = `${all.length} session${all.length === 1 ? '' : 's'}, ${acks} ack${acks === 1 ? '' : 's'}${options.delayMs !== undefined ? `, work delay ${formatMs(options.delayMs)} ms` : ''}`;
   const title = options.title ?? 'sessions';
   const parts = [
     svgOpen(width, height, `${title}: ${summary}`),
+    phased ? hatchPattern(hatchId) : '',
     `<rect x="0" y="0" width="${width}" height="${height}" fill="#fff"/>`,
     `<text x="8" y="16" font-size="13" font-weight="bold" fill="${COLORS.text}">${escapeMarkup(title)}</text>`,
     `<text x="8" y="31" font-size="10" fill="${COLORS.muted}">${escapeMarkup(summary)}</text>`,
@@ -250,6 +310,8 @@ export function renderTimelineSvg(sessions: SessionTrace[], options: TimelineOpt
   if (hidden > 0) {
     parts.push(`<text x="8" y="${bottom + AXIS_HEIGHT + 8}" font-size="11" fill="${COLORS.muted}">… ${hidden} more session${hidden === 1 ? '' : 's'} not shown (first ${shown.length} of ${all.length})</text>`);
   }
-  parts.push(renderLegend(8, height - LEGEND_HEIGHT / 2), '</svg>');
+  parts.push(renderLegend(8, height - phaseLegend - LEGEND_HEIGHT / 2));
+  if (phased) parts.push(renderPhaseLegend(8, height - PHASE_LEGEND_HEIGHT / 2, hatchId));
+  parts.push('</svg>');
   return parts.join('');
 }

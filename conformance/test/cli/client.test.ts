@@ -6,6 +6,7 @@ import { formatOverall, groupWaves, listMs, serviceVerdict } from '../../cli/cli
 import { renderRow, renderTimeline, timelineLegend, timeStep } from '../../cli/client-timeline';
 import { UsageError } from '../../flags';
 import { makeDeadlines } from '../../harness/deadlines';
+import { hasProcfs } from '../../harness/procfs';
 import { launchTarget, LaunchedTarget, stopAllTargets } from '../../harness/launcher';
 import { ModelName } from '../../harness/models';
 import { SessionTrace } from '../../harness/session-trace';
@@ -82,6 +83,30 @@ describe('timeline rendering', () => {
     const lines = renderTimeline(traces, { nowMs: 200, width: 60, color: false, maxRows: 10 });
     expect(lines).toHaveLength(11);
     expect(lines[9]).toBe('… and 41 more clients (all of them in the summary)');
+  });
+
+  test('where acceptance is known: the kernel\'s accept queue, accepted and waiting, then served from the first ack less the work', () => {
+    // accepted at 300 ms, acked at 600 ms, one message takes 200 ms: served from 400 ms
+    const trace = clientTrace({ connectedAt: 0, acceptedAt: 300, acksAt: [600], endedAt: 610, outcome: 'fin' });
+    expect(renderRow(trace, 100, 20, 800, false, 200)).toBe('░░░─━━1| ');
+    // accepted at connect and served at once: no kernel queue, no wait
+    expect(renderRow(clientTrace({ connectedAt: 0, acceptedAt: 0, acksAt: [200] }), 100, 20, 300, false, 200)).toBe('━━1━');
+    // not acked yet: everything after acceptance is waiting
+    expect(renderRow(clientTrace({ connectedAt: 100, acceptedAt: 200, acksAt: [] }), 100, 20, 400, false, 200)).toBe('·░───');
+    // acceptance unknown: drawn as without the sampler
+    expect(renderRow(clientTrace({ connectedAt: 0, acksAt: [600] }), 100, 20, 700, false, 200)).toBe('──────1─');
+    expect(renderRow(trace, 100, 20, 800, true, 200)).toMatch(SGR);
+  });
+
+  test('the legend names the three phases only where acceptance is known', () => {
+    const phased = timelineLegend([clientTrace({ connectedAt: 0, acceptedAt: 300, acksAt: [600] })], 800, 200).join('\n');
+    expect(phased).toContain("░ in the kernel's accept queue");
+    expect(phased).toContain('─ accepted, waiting for the server');
+    expect(phased).toContain("━ served (from ack 1 less one message's work)");
+    expect(phased).not.toContain('connected, waiting');
+    const plain = timelineLegend([clientTrace({ connectedAt: 0, acksAt: [600] })], 800, 200).join('\n');
+    expect(plain).toContain('─ connected, waiting');
+    expect(plain).not.toMatch(/accept queue|served/);
   });
 
   test('the legend names the scale, and only the end marks that occur', () => {
@@ -235,7 +260,7 @@ describe('against a reference server', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).not.toMatch(/\x1b\[/); // not a TTY: no animation, no colour
-    expect(r.stdout.match(/^c1 [·─]/gm)).toHaveLength(1);
+    expect(r.stdout.match(/^c1 [·─━]/gm)).toHaveLength(1);
     expect(r.stdout).toMatch(/^served in parallel \(estimate\): all 3 clients got their first ack \d+(\.\.\d+)? ms after connecting/m);
     expect(r.stdout).toMatch(/^total \d+ ms: 3 of 3 clients got all 2 acks$/m);
     const rows = summaryRows(r.stdout);
@@ -247,6 +272,16 @@ describe('against a reference server', () => {
     const r = await runClient('--port', String(singleProcess.port), '--clients', '3', '--messages', '2');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^served one at a time \(estimate\): first acks \d+, \d+, \d+ ms after connecting/m);
+  });
+
+  // A server on this machine shares our TCP tables: the command sees where each client waited.
+  (hasProcfs() ? test : test.skip)('a server on loopback: TypeScript single-process accepts all three at once and queues them itself', async () => {
+    const r = await runClient('--port', String(singleProcess.port), '--clients', '3', '--messages', '1', '--goodbye');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('─ accepted, waiting for the server');
+    expect(r.stdout).toMatch(/^accept queue: 0 of 3 sessions waited in the kernel's accept queue; listen queue peaked at [01]$/m);
+    // the third client: accepted at once, then waiting (─) until it is served (━), its ack, the FIN
+    expect(r.stdout).toMatch(/^c3 ·*━*─+━+1\|$/m);
   });
 
   test('--goodbye: the summary shows the FIN of every client', async () => {

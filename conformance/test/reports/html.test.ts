@@ -38,6 +38,18 @@ function parallelSessions(n: number, delayMs: number): SessionTrace[] {
   return Array.from({ length: n }, (_, i) => ({ label: `session ${i + 1}`, connectedAt: i, acksAt: [delayMs + 4] }));
 }
 
+/**
+ * A serial server that leaves the waiting sessions in the kernel's accept queue: session i is accepted
+ * when session i - 1 ends and served at once; the first is accepted at connect but sends its message
+ * 20 ms later (accepted, waiting).
+ */
+function queuedSessions(n: number, delayMs: number): SessionTrace[] {
+  return Array.from({ length: n }, (_, i) => {
+    const ack = (i + 1) * delayMs + (i === 0 ? 20 : 5);
+    return { label: `session ${i + 1}`, connectedAt: i, acceptedAt: i === 0 ? 0 : i * delayMs + 5, acksAt: [ack], endedAt: ack + 2, endedBy: 'server-fin' as const };
+  });
+}
+
 function result(id: string, outcome: CaseResult['outcome'], extra: Partial<CaseResult> = {}): CaseResult {
   const level = outcome === 'informational' ? 'INFO' : outcome === 'warn' ? 'SHOULD' : 'MUST';
   return { id, level, title: `title of ${id}`, outcome, durationMs: 120, ...extra };
@@ -170,6 +182,23 @@ describe('renderTimelineSvg', () => {
     const svg = renderTimelineSvg([{ label: 'waiting', connectedAt: 10, acksAt: [] }], { endMs: 1000 });
     expect(svg).toContain('>1000</text>');
     expect(svg).toContain('still open when the case ended');
+  });
+
+  test('where acceptance is known: hatched in the kernel\'s accept queue, an outline while accepted and waiting, solid once served', () => {
+    const svg = renderTimelineSvg(queuedSessions(3, 100), { delayMs: 100, idPrefix: 'c/single process' });
+    expect(XMLValidator.validate(svg)).toBe(true);
+    // sessions 2 and 3 waited in the kernel; session 1 was accepted, then waited 20 ms for its message
+    expect(svg.match(/<rect [^>]*class="phase-kernel-queue" fill="url\(#c-single-process-kernel-queue\)"/g)).toHaveLength(2);
+    expect(svg.match(/<rect class="phase-accepted"[^>]*fill="#fff" stroke=/g)).toHaveLength(1);
+    expect(svg.match(/<rect [^>]*class="phase-served"/g)).toHaveLength(3);
+    expect(svg).toContain('<pattern id="c-single-process-kernel-queue"');
+    expect(svg).toContain('accepted at 105 ms');
+    expect(svg).toMatch(/class="phase-legend".*in the kernel&#39;s accept queue.*accepted, waiting for the server.*served \(from the first ack less the work delay\)/);
+  });
+
+  test('without acceptance: one bar per session and no phase legend, as before', () => {
+    const svg = renderTimelineSvg(serialSessions(3, 100), { delayMs: 100 });
+    expect(svg).not.toMatch(/phase-|<pattern/);
   });
 
   test('no sessions: a small picture that says so', () => {
@@ -313,6 +342,42 @@ describe('the HTML report in headless Chromium', () => {
       await expectRendered(loaded, handMade);
       // The hostile label is shown as text (in the row's tooltip), never run.
       expect(await loaded.page.locator('svg.timeline title', { hasText: HOSTILE_LABEL }).count()).toBeGreaterThan(0);
+    } finally {
+      await loaded.page.close();
+    }
+  }, 60_000);
+
+  browserTest('sessions with acceptedAt draw their three phases and the legend', async () => {
+    const report: RunReport = { ...handMade, implementations: [{ ...serial, cases: [result('concurrency.burst', 'pass', { sessions: queuedSessions(4, 100), listenQueue: [[0, 3], [105, 2], [205, 1], [305, 0]] })] }] };
+    const loaded = await load(renderHtmlReport(report), 'phases.html');
+    try {
+      await expectRendered(loaded, report);
+      const { page } = loaded;
+      const drawn = async (selector: string): Promise<{ fill: string | null; stroke: string | null; width: number }[]> =>
+        Promise.all((await page.locator(`svg.timeline ${selector}`).all()).map(async (r) => ({
+          fill: await r.getAttribute('fill'), stroke: await r.getAttribute('stroke'), width: (await r.boundingBox())?.width ?? 0,
+        })));
+      const kernel = await drawn('rect.phase-kernel-queue');
+      const accepted = await drawn('rect.phase-accepted');
+      const served = await drawn('rect.phase-served');
+      expect(kernel).toHaveLength(3);
+      expect(accepted).toHaveLength(1);
+      expect(served).toHaveLength(4);
+      for (const r of [...kernel, ...accepted, ...served]) expect(r.width).toBeGreaterThan(0);
+      // three styles: a pattern that exists in the page, a white outline, a solid fill
+      const pattern = /^url\(#(.+)\)$/.exec(kernel[0].fill ?? '')?.[1];
+      expect(await page.locator(`svg.timeline pattern[id="${pattern}"]`).count()).toBe(1);
+      expect(accepted[0]).toMatchObject({ fill: '#fff' });
+      expect(accepted[0].stroke).not.toBeNull();
+      expect(served[0].fill).toMatch(/^#[0-9a-f]{6}$/);
+      expect(new Set([kernel[0].fill, accepted[0].fill, served[0].fill]).size).toBe(3);
+      const legend = page.locator('svg.timeline .phase-legend');
+      expect(await legend.isVisible()).toBe(true);
+      const text = await legend.textContent();
+      for (const item of ["in the kernel's accept queue", 'accepted, waiting for the server', 'served (from the first ack less the work delay)']) expect(text).toContain(item);
+      // the legend's swatches are drawn in the same three styles
+      expect(await legend.locator(`rect[fill="url(#${pattern})"]`).count()).toBe(1);
+      expect(await legend.locator('rect[fill="#fff"]').count()).toBe(1);
     } finally {
       await loaded.page.close();
     }
