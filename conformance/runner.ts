@@ -1,4 +1,4 @@
-import { AcceptQueueSampler, acceptQueueSummary, sampleAcceptQueue } from './harness/accept-queue';
+import { AcceptQueueSampler, acceptQueueSummary, isLoopback, sampleAcceptQueue } from './harness/accept-queue';
 import { ProtocolClient, closeAll } from './harness/client';
 import { Deadlines, makeDeadlines, pollUntil } from './harness/deadlines';
 import { launchTarget, LaunchedTarget, LaunchError, ListenTimeoutError, listensOn } from './harness/launcher';
@@ -251,7 +251,8 @@ async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: D
     let result: CaseResult;
     try {
       if (!on.server) throw on.error;
-      if (c.samplesAcceptQueue) sampler ??= sampleAcceptQueue(on.server.port);
+      // Only a server on this machine is in the kit's TCP tables (another host's port may be a local one's).
+      if (c.samplesAcceptQueue && isLoopback(target.host)) sampler ??= sampleAcceptQueue(on.server.port);
       const base = { target, server: on.server, deadlines, now: () => Date.now() - origin, alone: hold.alone };
       const exerciseCtx: CaseContext = { ...base, connect: connect(on.server, exerciseClients), exercised: () => Promise.reject(new Error('an exercise cannot run another')) };
       const ctx: CaseContext = {
