@@ -6,7 +6,8 @@ import { LockHold, withMachineLock } from './harness/machine-lock';
 import { weighSession } from './harness/crowd-weight';
 import { crowdsAreHeavy } from './harness/models';
 import { SessionTrace } from './harness/session-trace';
-import { Target } from './harness/target';
+import { hasFixedAddress, Target } from './harness/target';
+import { describeEndpoint, listenAtOf } from './harness/endpoint';
 import { notAppliedReason } from './cases/applies-to';
 import { CaseBlocked, CaseContext, CaseFailure, CaseResult, ConformanceCase, Exercise, Level, Outcome } from './cases/types';
 
@@ -52,10 +53,11 @@ function serverEvidence(server: LaunchedTarget): Record<string, unknown> {
 function connectFailure(err: NodeJS.ErrnoException, server: LaunchedTarget): CaseFailure {
   const exit = server.exitStatus();
   const alive = server.serverAlive();
-  const listening = hasProcfs() ? listensOn(server.sweepPids(), server.port) !== undefined : undefined;
+  const listening = hasProcfs() ? listensOn(server.sweepPids(), listenAtOf(server.endpoint)) : undefined;
   const state = alive ? `the server process ${server.serverPid} alive` : `the server exited (${exit ? (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`) : `process ${server.serverPid} gone`})`;
-  const listener = listening === undefined ? '' : listening ? `, a socket of the server listening on port ${server.port}` : `, nothing of the server listening on port ${server.port}`;
-  return new CaseFailure(`a connection to ${server.host}:${server.port}`, `${err.code ?? err.message} with ${state}${listener}`,
+  const on = server.endpoint.path !== undefined ? server.endpoint.path : `port ${server.port}`;
+  const listener = listening === undefined ? '' : listening ? `, a socket of the server listening on ${on}` : `, nothing of the server listening on ${on}`;
+  return new CaseFailure(`a connection to ${describeEndpoint(server.endpoint)}`, `${err.code ?? err.message} with ${state}${listener}`,
     { connectError: err.message, serverAlive: alive, listening: listening ?? 'unknown (no /proc)' });
 }
 
@@ -110,8 +112,8 @@ export async function runCase(c: ConformanceCase, declared: Target, declaredDead
  * needs the machine alone in one batch, placed first, then each other unit alone (they run side by side).
  */
 export function planBatches(cases: ConformanceCase[], target: Target, deadlines: Deadlines): PlannedUnit[][] {
-  // A fixed port runs one case at a time anyway: its chains need no end.
-  const plans = planUnits(cases, target.port !== undefined ? Infinity : CHAIN_LENGTH).map((u) => planUnit(u, target, deadlines));
+  // A fixed port (or socket path) runs one case at a time anyway: its chains need no end.
+  const plans = planUnits(cases, hasFixedAddress(target) ? Infinity : CHAIN_LENGTH).map((u) => planUnit(u, target, deadlines));
   const alone = plans.filter((p) => p.exclusive);
   return [...(alone.length > 0 ? [alone] : []), ...plans.filter((p) => !p.exclusive).map((p) => [p])];
 }
@@ -214,7 +216,7 @@ async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: D
   const connect = (launched: LaunchedTarget, into: Opened[]) => async (label = `client ${into.length + 1}`): Promise<ProtocolClient> => {
     let client: ProtocolClient;
     try {
-      client = await ProtocolClient.connect(launched.host, launched.port, deadlines.connect());
+      client = await ProtocolClient.connectTo(launched.endpoint, deadlines.connect());
     } catch (err) {
       throw connectFailure(err as NodeJS.ErrnoException, launched);
     }
@@ -322,8 +324,8 @@ function failedResult(c: ConformanceCase, err: unknown, server: LaunchedTarget |
 export interface SuiteOptions {
   deadlines: Deadlines;
   /**
-   * Cases run at the same time, each against its own server on its own port (default 1). A target on a
-   * fixed port runs one case at a time whatever this says. Cases that need the machine to themselves
+   * Cases run at the same time, each against its own server on its own port or socket (default 1). A
+   * target on a fixed port or socket path runs one case at a time whatever this says. Cases that need the machine to themselves
    * still take the machine lock.
    */
   jobs?: number;
@@ -338,9 +340,9 @@ export interface SuiteOptions {
   onResult?: (result: CaseResult) => void;
 }
 
-/** How many cases of a target can run at once: several servers side by side need a port each. */
+/** How many cases of a target can run at once: several servers side by side need a port (or a socket path) each. */
 export function jobsFor(target: Target, requested: number): number {
-  return target.port !== undefined ? 1 : Math.max(1, Math.floor(requested));
+  return hasFixedAddress(target) ? 1 : Math.max(1, Math.floor(requested));
 }
 
 /**

@@ -1,10 +1,14 @@
+import { Endpoint } from './endpoint';
 import { CrowdWeight, isModel, Limit, limitOf, ModelName, MODELS } from './models';
 
 /** What a user declares about the server under test. */
 export interface TargetSpec {
   /** Label in reports, e.g. "ts/prefork". */
   name: string;
-  /** Command line; `{port}`, `{delayMs}` and `{workers}` are substituted. */
+  /**
+   * Command line; `{port}`, `{delayMs}` and `{workers}` are substituted, and `{socket}` by the path of a
+   * Unix-domain socket in a private temporary directory (not with `{port}`).
+   */
   cmd: string;
   model: ModelName;
   /** Pool size for pool models (default 5). */
@@ -17,17 +21,21 @@ export interface TargetSpec {
   host?: string;
   /** Fixed port, for a command without `{port}` (default 3000 then). */
   port?: number;
+  /** Fixed Unix-domain socket path the server listens on, for a command without `{socket}` (not with host or port). */
+  unix?: string;
   cwd?: string;
   env?: Record<string, string>;
-  /** Also wait for a `listening on host:port` line on stdout before the target counts as ready. */
+  /** Also wait for a `listening on host:port` (or `listening on unix:PATH`) line on stdout before the target counts as ready. */
   readyLine?: boolean;
 }
 
 /** A validated target with every default filled in. */
-export interface Target extends Required<Omit<TargetSpec, 'port' | 'cwd' | 'env' | 'workers'>> {
+export interface Target extends Required<Omit<TargetSpec, 'port' | 'unix' | 'cwd' | 'env' | 'workers'>> {
   workers?: number;
-  /** undefined when the kit picks a free port for `{port}` */
+  /** undefined when the kit picks a free port for `{port}`, and for a server on a Unix socket */
   port?: number;
+  /** the fixed socket path of a server on a Unix socket (undefined with `{socket}`: the kit picks one per start) */
+  unix?: string;
   cwd?: string;
   env: Record<string, string>;
   /**
@@ -38,6 +46,9 @@ export interface Target extends Required<Omit<TargetSpec, 'port' | 'cwd' | 'env'
 }
 
 export const DEFAULT_DELAY_MS = 2000;
+export const SOCKET_PLACEHOLDER = '{socket}';
+/** The longest socket path Linux binds: sun_path holds 108 bytes with its NUL. */
+export const MAX_SOCKET_PATH = 107;
 export const DEFAULT_FIXED_PORT = 3000;
 
 /** A target declaration that cannot be used; the message names the bad field. */
@@ -61,8 +72,11 @@ export function resolveTarget(spec: TargetSpec): Target {
   const workers = spec.workers === undefined ? undefined : positiveInteger(spec.workers, 'workers');
   const delayMs = spec.delayMs === undefined ? DEFAULT_DELAY_MS : positiveInteger(spec.delayMs, 'delayMs', true);
   const usesPortPlaceholder = spec.cmd.includes('{port}');
+  const unix = unixOf(spec, usesPortPlaceholder);
   let port: number | undefined;
-  if (spec.port !== undefined) {
+  if (unix !== undefined || spec.cmd.includes(SOCKET_PLACEHOLDER)) {
+    port = undefined; // a Unix socket: no port at all
+  } else if (spec.port !== undefined) {
     port = positiveInteger(spec.port, 'port');
     if (port > 65535) throw new TargetError(`port must be at most 65535, got ${port}`);
   } else if (!usesPortPlaceholder) {
@@ -79,16 +93,46 @@ export function resolveTarget(spec: TargetSpec): Target {
     limit,
     host: spec.host ?? '127.0.0.1',
     port,
+    ...(unix !== undefined ? { unix } : {}),
     cwd: spec.cwd,
     env: spec.env ?? {},
     readyLine: spec.readyLine ?? false,
   };
 }
 
-/** Substitutes the placeholders of the command line. */
-export function expandCommand(target: Target, port: number): string {
+/**
+ * The fixed socket path of a spec, validated; undefined for TCP or `{socket}`. A server listens on one
+ * address: `{socket}` or `unix` exclude `{port}`, a port and a host.
+ */
+function unixOf(spec: TargetSpec, usesPortPlaceholder: boolean): string | undefined {
+  const usesSocket = spec.cmd.includes(SOCKET_PLACEHOLDER);
+  if (usesSocket && usesPortPlaceholder) throw new TargetError('cmd has both {socket} and {port}: a server listens on one of them');
+  if (spec.unix === undefined) {
+    if (usesSocket && (spec.port !== undefined || spec.host !== undefined)) throw new TargetError(`${spec.port !== undefined ? 'port' : 'host'} cannot go with {socket}: the server listens on a Unix socket`);
+    return undefined;
+  }
+  if (typeof spec.unix !== 'string' || spec.unix === '') throw new TargetError(`unix must be a socket path, got ${JSON.stringify(spec.unix)}`);
+  if (Buffer.byteLength(spec.unix) > MAX_SOCKET_PATH) throw new TargetError(`unix must be at most ${MAX_SOCKET_PATH} bytes (a socket path), got ${Buffer.byteLength(spec.unix)}`);
+  if (usesSocket || usesPortPlaceholder) throw new TargetError(`unix cannot go with ${usesSocket ? SOCKET_PLACEHOLDER : '{port}'} in cmd: give one address`);
+  if (spec.port !== undefined || spec.host !== undefined) throw new TargetError(`unix cannot go with ${spec.port !== undefined ? 'port' : 'host'}: give one address`);
+  return spec.unix;
+}
+
+/** The target's server listens on a Unix-domain socket: a fixed path, or `{socket}`. */
+export function onUnixSocket(target: Target): boolean {
+  return target.unix !== undefined || target.cmd.includes(SOCKET_PLACEHOLDER);
+}
+
+/** The target listens where the kit cannot choose (a fixed port or socket path): one server at a time. */
+export function hasFixedAddress(target: Target): boolean {
+  return target.port !== undefined || target.unix !== undefined;
+}
+
+/** Substitutes the placeholders of the command line: `{port}` or `{socket}` from where the server is to listen. */
+export function expandCommand(target: Target, at: Endpoint): string {
   return target.cmd
-    .replace(/\{port\}/g, String(port))
+    .replace(/\{port\}/g, String(at.port ?? ''))
+    .replace(/\{socket\}/g, at.path ?? '')
     .replace(/\{delayMs\}/g, String(target.delayMs))
     .replace(/\{workers\}/g, String(target.workers ?? (target.limit === 'unbounded' ? 1 : target.limit)));
 }

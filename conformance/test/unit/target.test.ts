@@ -25,7 +25,7 @@ describe('resolveTarget', () => {
 describe('expandCommand', () => {
   test('substitutes every placeholder', () => {
     const t = resolveTarget({ name: 'x', cmd: 'srv --port {port} --delay {delayMs} -w {workers} {port}', model: 'prefork', workers: 3, delayMs: 150 });
-    expect(expandCommand(t, 4321)).toBe('srv --port 4321 --delay 150 -w 3 4321');
+    expect(expandCommand(t, { host: '127.0.0.1', port: 4321 })).toBe('srv --port 4321 --delay 150 -w 3 4321');
   });
 });
 
