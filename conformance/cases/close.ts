@@ -54,7 +54,7 @@ async function serverSocketClosed(ctx: CaseContext, client: ProtocolClient, befo
 /** close.*: the server closes gracefully (FIN) when it should, and survives clients that don't. */
 export const closeCases: ConformanceCase[] = [
   {
-    id: 'close.goodbye.fin', level: 'MUST', requirement: ['R3.2'],
+    id: 'close.goodbye.fin', level: 'MUST', requirement: ['R3.2', 'R0.1'],
     appliesTo: { models: 'all' }, tags: [],
     sharesServer: true,
     title: 'the server answers "goodbye" with FIN: never RST, never silence',
@@ -77,7 +77,7 @@ export const closeCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'close.eof.after-acks', level: 'MUST', requirement: ['R4.1'],
+    id: 'close.eof.after-acks', level: 'MUST', requirement: ['R4.1', 'R0.1'],
     appliesTo: { models: 'all' }, tags: [],
     sharesServer: true,
     title: 'after the client half-closes, the server sends the acks it owes, then FIN',
@@ -102,7 +102,7 @@ export const closeCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'close.eof.idle', level: 'MUST', requirement: ['R4.2'],
+    id: 'close.eof.idle', level: 'MUST', requirement: ['R4.2', 'R0.1'],
     appliesTo: { models: 'all' }, tags: [],
     sharesServer: true,
     title: 'a client that connects and half-closes without a message gets FIN',
@@ -125,7 +125,7 @@ export const closeCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'close.eof.full-close', level: 'MUST', requirement: ['R4.3'],
+    id: 'close.eof.full-close', level: 'MUST', requirement: ['R4.3', 'R0.1'],
     appliesTo: { models: 'all' }, tags: ['procfs'],
     sharesServer: true,
     title: 'a client that closes fully sees the server close too (its socket leaves FIN_WAIT2)',

@@ -272,7 +272,7 @@ export const concurrencyCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'concurrency.burst', level: 'MUST', requirement: ['R6.3', 'R3.2'],
+    id: 'concurrency.burst', level: 'MUST', requirement: ['R6.3', 'R3.2', 'R0.1'],
     appliesTo: { models: 'all' }, tags: ['exclusive'],
     exclusive: crowdsAreHeavy,
     title: 'a burst of simultaneous clients is fully served: nobody dropped, everybody acked and closed with FIN',

@@ -271,7 +271,7 @@ export const protocolCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'protocol.goodbye.after-message', level: 'MUST', requirement: ['R3.2', 'R3.4'],
+    id: 'protocol.goodbye.after-message', level: 'MUST', requirement: ['R3.2', 'R3.4', 'R0.1'],
     appliesTo: { models: 'all' }, tags: [],
     sharesServer: true,
     title: '"msg␃goodbye␃" in one write: one ack for msg, then the close',

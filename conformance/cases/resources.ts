@@ -226,7 +226,7 @@ export const resourceCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'resources.close-wait', level: 'MUST', requirement: ['R4.3'],
+    id: 'resources.close-wait', level: 'MUST', requirement: ['R4.3', 'R0.1'],
     appliesTo: { models: 'all' }, tags: ['procfs', 'exclusive', 'slow'],
     exclusive: crowdsAreHeavy,
     title: 'no server socket is left in CLOSE_WAIT after the clients leave',

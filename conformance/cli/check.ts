@@ -15,18 +15,22 @@ import { formatTimings, summarizeTimings } from '../reports/timings';
 export const CHECK_HELP = `Usage: server-models check --cmd "<command>" --model <model> [options]
        server-models check --manifest <file.json> [options]
 
-Starts each server, runs the conformance cases against it over TCP, prints one line per case.
+Starts each server, runs the conformance cases against it over TCP or a Unix-domain socket, prints one
+line per case.
 
 Target (one from flags, or many from a manifest):
-  --cmd <command>            command line; {port}, {delayMs}, {workers} are substituted
+  --cmd <command>            command line; {port}, {delayMs}, {workers} are substituted, and {socket}
+                             by a fresh Unix socket path the server is to listen on (not with {port})
   --model <model>            ${MODELS.join(' | ')}
   --workers <n>              declared pool size (prefork, thread-pool; default 5)
   --delay-ms <ms>            the server's declared work delay (default 2000)
   --port <port>              fixed port, for a command without {port} (default 3000)
   --host <host>              address to connect to (default 127.0.0.1)
+  --unix <path>              fixed Unix socket path, for a command without {socket}
+                             (not with --port, --host)
   --name <name>              name in reports (default: the command)
   --manifest <file>          JSON: {"targets": [{"name", "cmd", "model", "workers", "delayMs",
-                             "port", "host", "cwd", "env", "limit", "readyLine"}, ...]}
+                             "port", "host", "unix", "cwd", "env", "limit", "readyLine"}, ...]}
 
 Cases:
   --only <glob>              run only cases whose id matches (repeatable), e.g. 'protocol.*'
@@ -51,7 +55,7 @@ Exit status: 0 no failure, 1 a MUST case (or with --strict a SHOULD case) failed
 Case ids and levels: server-models list`;
 
 /** The flags that describe the one target to check; a manifest describes its targets instead. */
-const ONE_TARGET = { ...TARGET_FLAGS, ...stringFlags('delay-ms', 'port') };
+const ONE_TARGET = { ...TARGET_FLAGS, ...stringFlags('delay-ms', 'port', 'unix') };
 
 const FLAGS = {
   ...ONE_TARGET,
@@ -77,6 +81,7 @@ function oneTarget(values: CheckValues): Target {
     delayMs: intFlag(values['delay-ms'], 'delay-ms'),
     port: intFlag(values.port, 'port', 1),
     host: values.host,
+    unix: values.unix,
   });
 }
 
