@@ -98,8 +98,9 @@ export class ProtocolClient {
         if (!socket.destroyed) socket.end();
         this.changed();
       };
-      // Over a Unix socket, our socket itself tells: read once more (see classifyUnixEnd).
-      const kind = fd !== undefined ? classifyUnixEnd(fd) : classifyEnd(this.localPort, this.remotePort);
+      // Over a Unix socket, our socket itself tells: read once more (see classifyUnixEnd); with no
+      // descriptor to read, the end of stream is taken for the end of file it usually is.
+      const kind = unixPath === undefined ? classifyEnd(this.localPort, this.remotePort) : fd === undefined ? 'fin' : classifyUnixEnd(fd);
       // the default answers at once: `ending` is then set within this event, as the cases expect
       if (kind instanceof Promise) void kind.then(record);
       else record(kind);

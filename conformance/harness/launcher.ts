@@ -141,7 +141,11 @@ export async function launchTarget(target: Target, deadlines: Deadlines): Promis
   if (onUnixSocket(target)) {
     // {socket}: a fresh path in a directory of its own, removed once the server is stopped.
     const dir = mkdtempSync(join(tmpdir(), 'server-models-'));
-    return launchOn(target, { path: join(dir, 'server.sock') }, deadlines, () => rmSync(dir, { recursive: true, force: true }));
+    const remove = (): void => rmSync(dir, { recursive: true, force: true });
+    return launchOn(target, { path: join(dir, 'server.sock') }, deadlines, remove).catch((err: unknown) => {
+      remove(); // a start that failed before it had a server to stop
+      throw err;
+    });
   }
   if (target.port !== undefined) return launchOn(target, { host: target.host, port: target.port }, deadlines);
   // Another process can take the free port before the target listens on it: then try a fresh one.
