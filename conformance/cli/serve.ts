@@ -19,7 +19,7 @@ Models: ${REFERENCE_MODELS.join(' | ')}
   --grace-ms <ms>            how long SIGTERM waits for sessions to finish (default 4 work delays, at least 5000)
   -h, --help                 this help
 
-Then talk to it: server-models client --port 3000 --clients 5 --messages 3`;
+Then talk to it: server-models client --port 3000 --clients 5 --messages 3 (or --unix <path>)`;
 
 const PASSED_THROUGH = ['host', 'port', 'unix', 'delay-ms', 'workers', 'max-message-bytes', 'grace-ms'] as const;
 
