@@ -72,6 +72,7 @@ interface ServerInternals {
 
 /** Starts `server` listening on a handle received from the parent (TCP or pipe); `onListening` once it does. */
 export function listenOnHandle(server: net.Server, handle: object, onListening: () => void): void {
+  // Node does not export its handle classes; the constructor's name tells a TCP handle from a pipe's.
   if (handle.constructor.name === 'TCP') {
     server.listen(handle, onListening);
     return;
