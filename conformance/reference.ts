@@ -42,18 +42,22 @@ export function referenceServerPath(model: ModelName, lang: Language): string {
   return lang === 'ts' ? join(packageRoot(), 'dist', 'servers', 'ts', `${model}.js`) : join(cBuildDir(), model);
 }
 
+/** How a reference server listens: on a TCP port (`{port}`), or on a Unix-domain socket (`{socket}`). */
+export type Transport = 'tcp' | 'unix';
+
 /** The command line that starts a reference server, with the kit's placeholders. */
-export function referenceCommand(model: ModelName, lang: Language): string {
+export function referenceCommand(model: ModelName, lang: Language, transport: Transport = 'tcp'): string {
   const file = referenceServerPath(model, lang);
   const run = lang === 'ts' ? `${JSON.stringify(process.execPath)} ${JSON.stringify(file)}` : JSON.stringify(file);
-  return `${run} --port {port} --delay-ms {delayMs}${hasPool(model) ? ' --workers {workers}' : ''}`;
+  const listen = transport === 'unix' ? '--unix {socket}' : '--port {port}';
+  return `${run} ${listen} --delay-ms {delayMs}${hasPool(model) ? ' --workers {workers}' : ''}`;
 }
 
 /** A reference server as a target; `available` says whether it is built on this machine. */
-export function referenceTarget(model: ModelName, lang: Language, delayMs: number, workers?: number): TargetSpec & { available: boolean } {
+export function referenceTarget(model: ModelName, lang: Language, delayMs: number, workers?: number, transport: Transport = 'tcp'): TargetSpec & { available: boolean } {
   return {
     name: `${lang}/${model}`,
-    cmd: referenceCommand(model, lang),
+    cmd: referenceCommand(model, lang, transport),
     model,
     delayMs,
     workers: workers ?? (hasPool(model) ? DEFAULT_POOL_SIZE : undefined),

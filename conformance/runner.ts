@@ -2,13 +2,14 @@ import { AcceptQueueSampler, acceptQueueSummary, isLoopback, sampleAcceptQueue }
 import { ProtocolClient, closeAll } from './harness/client';
 import { Deadlines, makeDeadlines, pollUntil } from './harness/deadlines';
 import { launchTarget, LaunchedTarget, LaunchError, ListenTimeoutError, listensOn } from './harness/launcher';
-import { answers, attachTarget } from './harness/attach';
+import { answers, attachTarget, runningEndpoint } from './harness/attach';
 import { hasProcfs } from './harness/procfs';
 import { LockHold, withMachineLock } from './harness/machine-lock';
 import { weighSession } from './harness/crowd-weight';
 import { crowdsAreHeavy } from './harness/models';
 import { SessionTrace } from './harness/session-trace';
-import { Target } from './harness/target';
+import { hasFixedAddress, Target } from './harness/target';
+import { describeEndpoint, listenAtOf } from './harness/endpoint';
 import { notAppliedReason } from './cases/applies-to';
 import { CaseBlocked, CaseContext, CaseFailure, CaseResult, ConformanceCase, Exercise, Level, Outcome } from './cases/types';
 
@@ -62,11 +63,12 @@ function connectFailure(err: NodeJS.ErrnoException, server: LaunchedTarget): Cas
   const alive = server.serverAlive();
   // A running server given without its pid shows nothing of its processes.
   const unseen = server.target.running && server.target.pid === undefined;
-  const listening = hasProcfs() && !unseen ? listensOn(server.sweepPids(), server.port) !== undefined : undefined;
+  const listening = hasProcfs() && !unseen ? listensOn(server.sweepPids(), listenAtOf(server.endpoint)) : undefined;
   const state = unseen ? 'a server the kit did not start (its processes unseen: no --pid)'
     : alive ? `the server process ${server.serverPid} alive` : `the server exited (${exit ? (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`) : `process ${server.serverPid} gone`})`;
-  const listener = listening === undefined ? '' : listening ? `, a socket of the server listening on port ${server.port}` : `, nothing of the server listening on port ${server.port}`;
-  return new CaseFailure(`a connection to ${server.host}:${server.port}`, `${err.code ?? err.message} with ${state}${listener}`,
+  const on = server.endpoint.path !== undefined ? server.endpoint.path : `port ${server.port}`;
+  const listener = listening === undefined ? '' : listening ? `, a socket of the server listening on ${on}` : `, nothing of the server listening on ${on}`;
+  return new CaseFailure(`a connection to ${describeEndpoint(server.endpoint)}`, `${err.code ?? err.message} with ${state}${listener}`,
     { connectError: err.message, serverAlive: unseen ? 'unknown (no --pid)' : alive, listening: listening ?? (unseen ? 'unknown (no --pid)' : 'unknown (no /proc)') });
 }
 
@@ -121,10 +123,11 @@ export async function runCase(c: ConformanceCase, declared: Target, declaredDead
  * needs the machine alone in one batch, placed first, then each other unit alone (they run side by side).
  */
 export function planBatches(cases: ConformanceCase[], target: Target, deadlines: Deadlines): PlannedUnit[][] {
-  // A fixed port runs one case at a time anyway: its chains need no end. A server already running is
-  // looked at after every case, in case order: one that stopped answering blocks the cases after it.
+  // A fixed port (or socket path) runs one case at a time anyway: its chains need no end. A server
+  // already running is looked at after every case, in case order: one that stopped answering blocks
+  // the cases after it.
   if (target.running) return planUnits(cases, 1).map((u) => [planUnit(u, target, deadlines)]);
-  const plans = planUnits(cases, target.port !== undefined ? Infinity : CHAIN_LENGTH).map((u) => planUnit(u, target, deadlines));
+  const plans = planUnits(cases, hasFixedAddress(target) ? Infinity : CHAIN_LENGTH).map((u) => planUnit(u, target, deadlines));
   const alone = plans.filter((p) => p.exclusive);
   return [...(alone.length > 0 ? [alone] : []), ...plans.filter((p) => !p.exclusive).map((p) => [p])];
 }
@@ -234,7 +237,7 @@ async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: D
   const connect = (launched: LaunchedTarget, into: Opened[]) => async (label = `client ${into.length + 1}`): Promise<ProtocolClient> => {
     let client: ProtocolClient;
     try {
-      client = await ProtocolClient.connect(launched.host, launched.port, deadlines.connect());
+      client = await ProtocolClient.connectTo(launched.endpoint, deadlines.connect());
     } catch (err) {
       throw connectFailure(err as NodeJS.ErrnoException, launched);
     }
@@ -251,8 +254,8 @@ async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: D
     let result: CaseResult;
     try {
       if (!on.server) throw on.error;
-      // Only a server on this machine is in the kit's TCP tables (another host's port may be a local one's).
-      if (c.samplesAcceptQueue && isLoopback(target.host)) sampler ??= sampleAcceptQueue(on.server.port);
+      // Only a TCP server on this machine is in the kit's TCP tables (another host's port may be a local one's).
+      if (c.samplesAcceptQueue && on.server.endpoint.path === undefined && isLoopback(target.host)) sampler ??= sampleAcceptQueue(on.server.port);
       const base = { target, server: on.server, deadlines, now: () => Date.now() - origin, alone: hold.alone };
       const exerciseCtx: CaseContext = { ...base, connect: connect(on.server, exerciseClients), exercised: () => Promise.reject(new Error('an exercise cannot run another')) };
       const ctx: CaseContext = {
@@ -351,8 +354,8 @@ function failedResult(c: ConformanceCase, err: unknown, server: LaunchedTarget |
 export interface SuiteOptions {
   deadlines: Deadlines;
   /**
-   * Cases run at the same time, each against its own server on its own port (default 1). A target on a
-   * fixed port runs one case at a time whatever this says. Cases that need the machine to themselves
+   * Cases run at the same time, each against its own server on its own port or socket (default 1). A
+   * target on a fixed port or socket path runs one case at a time whatever this says. Cases that need the machine to themselves
    * still take the machine lock.
    */
   jobs?: number;
@@ -367,9 +370,9 @@ export interface SuiteOptions {
   onResult?: (result: CaseResult) => void;
 }
 
-/** How many cases of a target can run at once: several servers side by side need a port each. */
+/** How many cases of a target can run at once: several servers side by side need a port (or a socket path) each. */
 export function jobsFor(target: Target, requested: number): number {
-  return target.port !== undefined ? 1 : Math.max(1, Math.floor(requested));
+  return hasFixedAddress(target) ? 1 : Math.max(1, Math.floor(requested));
 }
 
 /**
@@ -440,11 +443,12 @@ async function stillAnswering(target: Target, deadlines: Deadlines, done: CaseRe
   const ran = done.filter((r) => r.outcome !== 'skip');
   if (ran.length === 0) return undefined;
   const after = ran[ran.length - 1].id;
-  const gone = { after, reason: `nothing accepts connections at ${target.host}:${target.port} any more` };
-  if (ran.every(passed)) return (await answers(target.host, target.port as number, deadlines.connect())) ? undefined : gone;
+  const endpoint = runningEndpoint(target);
+  const gone = { after, reason: `nothing accepts connections at ${describeEndpoint(endpoint)} any more` };
+  if (ran.every(passed)) return (await answers(endpoint, deadlines.connect())) ? undefined : gone;
   let probe: ProtocolClient;
   try {
-    probe = await ProtocolClient.connect(target.host, target.port as number, deadlines.connect());
+    probe = await ProtocolClient.connectTo(endpoint, deadlines.connect());
   } catch {
     return gone;
   }

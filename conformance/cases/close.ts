@@ -1,8 +1,10 @@
-import { ConformanceCase, check } from './types';
-import { clientEvidence, describeReceived, expectExactly, expectFinAfter, howServerEnded } from './evidence';
+import { CaseBlocked, ConformanceCase, check } from './types';
+import { clientEvidence, connectionOf, describeReceived, expectExactly, expectFinAfter, howServerEnded, UNIX_ENDS } from './evidence';
 import { frame } from '../harness/framing';
 import { pollUntil } from '../harness/deadlines';
 import { readTcpTable } from '../harness/procfs';
+import { ProtocolClient } from '../harness/client';
+import { sampleTree, sessionInodes } from '../harness/tree-probe';
 import { CaseContext } from './types';
 
 /** What expectStillServing checks, in the words of the cases that end with it. */
@@ -33,16 +35,33 @@ export async function expectStillServing(ctx: CaseContext, owedDelays: number, w
     ctx.server.serverAlive() ? describeReceived(next) : died(), clientEvidence(next));
 }
 
+/**
+ * close.eof.full-close over a Unix socket, whose client socket has no FIN_WAIT2 to watch: the server's
+ * socket of the connection (the session socket that appeared in the tree as `client` connected, after
+ * `before`) must be closed by every process of the tree once the client has closed.
+ */
+async function serverSocketClosed(ctx: CaseContext, client: ProtocolClient, before: ReturnType<typeof sampleTree>): Promise<void> {
+  const had = sessionInodes(before);
+  const ours = [...sessionInodes(sampleTree(ctx.server))].filter((inode) => !had.has(inode));
+  if (ours.length === 0) throw new CaseBlocked('the server\'s socket of the connection was not found among the descriptors of its tree', [], connectionOf(client));
+  client.close();
+  const stillHeld = (): number[] => { const now = sessionInodes(sampleTree(ctx.server)); return ours.filter((inode) => now.has(inode)); };
+  const closed = await pollUntil(() => stillHeld().length === 0, ctx.deadlines.close());
+  check(closed, `the server to close its side within ${ctx.deadlines.close()} ms after the client closed`,
+    `the server still holds its socket of the connection (socket:[${stillHeld().join('], socket:[')}]): it never closed it`, connectionOf(client));
+}
+
 /** close.*: the server closes gracefully (FIN) when it should, and survives clients that don't. */
 export const closeCases: ConformanceCase[] = [
   {
-    id: 'close.goodbye.fin', level: 'MUST', requirement: ['R3.2'],
+    id: 'close.goodbye.fin', level: 'MUST', requirement: ['R3.2', 'R0.1'],
     appliesTo: { models: 'all' }, tags: [],
     sharesServer: true,
     title: 'the server answers "goodbye" with FIN: never RST, never silence',
     description: 'Opens one client and sends "goodbye". It waits for the connection to end and reads the state of its own ' +
-      'socket in /proc/self/net/tcp to tell a FIN from an RST.',
-    expectation: 'No byte, then a FIN within (D + 2 s) × multiplier. An RST, or no close at all in that time, fails.',
+      'socket in /proc/self/net/tcp to tell a FIN from an RST. Over a Unix socket it reads its socket once more instead: ' +
+      'the end of file is the FIN, ECONNRESET the RST.',
+    expectation: 'No byte, then a FIN within (D + 2 s) × multiplier. An RST, or no close at all in that time, fails. ' + UNIX_ENDS,
     why: 'An RST makes the client library report "connection reset by peer", so every clean logout shows up as an error in ' +
       'client logs and alerts. It can also discard data still on its way to the client.',
     commonCauses: [
@@ -58,14 +77,14 @@ export const closeCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'close.eof.after-acks', level: 'MUST', requirement: ['R4.1'],
+    id: 'close.eof.after-acks', level: 'MUST', requirement: ['R4.1', 'R0.1'],
     appliesTo: { models: 'all' }, tags: [],
     sharesServer: true,
     title: 'after the client half-closes, the server sends the acks it owes, then FIN',
     description: 'Opens one client, writes "first" and "second" with their ETX in one write, then shuts down its sending side ' +
       '(half-close) and keeps reading.',
     expectation: 'Exactly "ackack", then a FIN, within (3 × D + 4 s) × multiplier of the half-close: ' +
-      'the allowance for two acks (2 × D + 2 s) plus the close allowance (D + 2 s), both × multiplier.',
+      'the allowance for two acks (2 × D + 2 s) plus the close allowance (D + 2 s), both × multiplier. ' + UNIX_ENDS,
     why: 'Many clients call shutdown(SHUT_WR) after their last request and then wait for the answers. ' +
       'A server that closes as soon as read() returns 0 loses those answers; ' +
       'one that never closes leaves the client waiting for the end of the stream.',
@@ -83,13 +102,13 @@ export const closeCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'close.eof.idle', level: 'MUST', requirement: ['R4.2'],
+    id: 'close.eof.idle', level: 'MUST', requirement: ['R4.2', 'R0.1'],
     appliesTo: { models: 'all' }, tags: [],
     sharesServer: true,
     title: 'a client that connects and half-closes without a message gets FIN',
     description: 'Opens one client that sends nothing and at once shuts down its sending side (half-close). ' +
       'It waits for the server to close.',
-    expectation: 'No byte, then a FIN within (D + 2 s) × multiplier of the half-close.',
+    expectation: 'No byte, then a FIN within (D + 2 s) × multiplier of the half-close. ' + UNIX_ENDS,
     why: 'Clients that connect and give up without a request are routine. ' +
       'A server that ignores the end of their stream keeps each such session for ever, or spins on a socket that is always ' +
       'readable: a descriptor or a CPU core lost per client.',
@@ -106,14 +125,17 @@ export const closeCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'close.eof.full-close', level: 'MUST', requirement: ['R4.3'],
+    id: 'close.eof.full-close', level: 'MUST', requirement: ['R4.3', 'R0.1'],
     appliesTo: { models: 'all' }, tags: ['procfs'],
     sharesServer: true,
     title: 'a client that closes fully sees the server close too (its socket leaves FIN_WAIT2)',
     description: 'Opens one client, sends one message and waits for its ack. ' +
-      'Then the client closes its socket fully, and the case watches the state of that socket in /proc/self/net/tcp.',
+      'Then the client closes its socket fully, and the case watches the state of that socket in /proc/self/net/tcp. ' +
+      'Over a Unix socket, which has no FIN_WAIT2, it watches instead the server tree\'s socket of that connection: ' +
+      'the session socket that appeared among the tree\'s descriptors when the client connected.',
     expectation: 'The ack within (D + 2 s) × multiplier. After the client\'s close, the server closes its side within ' +
-      '(D + 2 s) × multiplier: the client\'s socket leaves FIN_WAIT1 and FIN_WAIT2. ' +
+      '(D + 2 s) × multiplier: the client\'s socket leaves FIN_WAIT1 and FIN_WAIT2 (over a Unix socket: no process of the ' +
+      'tree holds the server\'s socket of that connection any more). ' +
       'Whether the server sends FIN or RST is not judged.',
     why: 'A server socket left in CLOSE_WAIT keeps its descriptor for ever. ' +
       'Every client that leaves without goodbye leaks one, and after a few thousand the server can accept nobody.',
@@ -123,17 +145,20 @@ export const closeCases: ConformanceCase[] = [
       'Node socket with allowHalfOpen: true that never calls end() on \'end\'',
       'error path that returns from the session without close()',
     ],
-    async run({ connect, deadlines }) {
+    async run(ctx) {
+      const { connect, deadlines } = ctx;
+      const before = ctx.server.endpoint.path !== undefined ? sampleTree(ctx.server) : undefined;
       const c = await connect();
       await c.send('one');
       await expectExactly(c, 'ack', deadlines.ack(1), 0);
+      if (before !== undefined) return serverSocketClosed(ctx, c, before);
       c.close();
       // Our closed socket waits in FIN_WAIT2 until the server's FIN arrives (then TIME_WAIT).
       const state = (): string | undefined =>
         readTcpTable('self').find((r) => r.localPort === c.localPort && r.remotePort === c.remotePort)?.state;
       const closed = await pollUntil(() => { const s = state(); return s !== 'FIN_WAIT1' && s !== 'FIN_WAIT2'; }, deadlines.close());
       check(closed, `the server to close its side within ${deadlines.close()} ms after the client closed`,
-        `our socket still in ${state()}: the server never closed (it keeps the socket in CLOSE_WAIT)`, { ports: `${c.localPort} -> ${c.remotePort}` });
+        `our socket still in ${state()}: the server never closed (it keeps the socket in CLOSE_WAIT)`, connectionOf(c));
     },
   },
   {
@@ -142,7 +167,9 @@ export const closeCases: ConformanceCase[] = [
     sharesServer: true,
     title: 'a client that resets its connection mid-message does not disturb the server',
     description: 'Opens one client that sends a whole message, then half a message with no ETX, then resets the connection ' +
-      '(RST). After D + min(D, 100 ms), when the owed ack is due, a new client sends one message.',
+      '(RST). After D + min(D, 100 ms), when the owed ack is due, a new client sends one message. ' +
+      'Over a Unix socket, which has no reset, the client closes at once instead: the server reads the end of file in the ' +
+      'middle of a message, and its ack fails with EPIPE.',
     expectation: STILL_SERVING,
     why: 'Resets are routine: a killed client, a mobile link that drops, a load balancer timing out. ' +
       'If one reset kills the server, every other user loses their session and the service is down until it restarts.',
@@ -187,7 +214,8 @@ export const closeCases: ConformanceCase[] = [
     sharesServer: true,
     title: 'a client that leaves before its acks arrive (the server writes to a reset socket) does not kill the server',
     description: 'Opens one client that writes three messages in one write and closes at once, before any ack, so the server ' +
-      'writes its acks to a closed and then reset socket. After 3 × D + min(D, 100 ms), a new client sends one message.',
+      'writes its acks to a closed and then reset socket. After 3 × D + min(D, 100 ms), a new client sends one message. ' +
+      'Over a Unix socket the server\'s first write to the closed socket already fails with EPIPE.',
     expectation: STILL_SERVING,
     why: 'Users close tabs, kill clients and time out while their requests are being worked. ' +
       'A server that dies when it writes to such a socket goes down many times a day, and every other session with it.',

@@ -4,7 +4,7 @@ import { Target } from '../harness/target';
 import { crowdsAreHeavy } from '../harness/models';
 import { CaseBlocked, CaseContext, ConformanceCase, Exercise, check } from './types';
 import { onPath, readListenBacklog } from '../harness/listen-backlog';
-import { clientEvidence, describeReceived } from './evidence';
+import { clientEvidence, connectionName, describeReceived, UNIX_ENDS } from './evidence';
 import { earlyAckTolerance } from './protocol';
 import { AtOnce, atOnceEvidence, canJudgeParallelism, conclusivelyShort, JUDGED_DELAY_MS, judgingDelay, measureAtOnce, notJudged, servedOneByOne, timedReliably } from './parallelism';
 
@@ -160,7 +160,7 @@ function crowdJudgingDelay(t: Target, multiplier: number): number | undefined {
 
 function limitEvidence(held: HeldSessions, ctx: CaseContext): Record<string, unknown> {
   const firstAcks = held.served.map((c) => c.arrivals[0]?.at).filter((t) => t !== undefined).sort((a, b) => a - b);
-  const closed = held.clients.filter((c) => c.ending).map((c) => `${c.localPort}:${c.ending?.kind}`);
+  const closed = held.clients.filter((c) => c.ending).map((c) => `${connectionName(c)}:${c.ending?.kind}`);
   return {
     sessionsHeld: held.clients.length,
     admitted: held.served.length,
@@ -274,7 +274,7 @@ export const concurrencyCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'concurrency.burst', level: 'MUST', requirement: ['R6.3', 'R3.2'],
+    id: 'concurrency.burst', level: 'MUST', requirement: ['R6.3', 'R3.2', 'R0.1'],
     appliesTo: { models: 'all' }, tags: ['exclusive'],
     samplesAcceptQueue: true,
     exclusive: crowdsAreHeavy,
@@ -285,7 +285,8 @@ export const concurrencyCases: ConformanceCase[] = [
       '(ceil(n / L) × D + 2 s) × multiplier + (D + 1 s × (1 + ceil(L / 8))) × multiplier; ' +
       'for an unbounded model, (D + 2 s) × multiplier + (D + 14 s) × multiplier. ' +
       'Against a fork-per-connection server that starts a whole interpreter per session, a client still waiting for its ack ' +
-      'or its FIN gets that time again.',
+      'or its FIN gets that time again. ' + UNIX_ENDS + ' A connect to a Unix socket whose backlog is full fails at once with ' +
+      'EAGAIN, where a TCP client would retry its SYN: that client is not served.',
     why: 'Bursts come after a restart, a network outage, or at the top of the minute when cron jobs fire. ' +
       'A server that drops some of those clients, or leaves them to SYN retries seconds apart, fails exactly when load is ' +
       'highest.',
@@ -311,7 +312,7 @@ export const concurrencyCases: ConformanceCase[] = [
           try {
             const connectStart = Date.now();
             const c = await ctx.connect(`burst ${i + 1}`);
-            if (Date.now() - connectStart >= 900) slowConnects++;
+            if (Date.now() - connectStart >= 900 && c.unixPath === undefined) slowConnects++;
             await c.write(Buffer.from(`burst ${i + 1}\x03goodbye\x03`, 'latin1'));
             let ending = await c.waitForClose(deadline);
             // A process started per connection (a whole interpreter) can take seconds each to come up
@@ -339,11 +340,13 @@ export const concurrencyCases: ConformanceCase[] = [
     appliesTo: { models: 'all' }, tags: [],
     title: `the listen backlog holds at least ${MIN_BACKLOG} connections`,
     description: 'Reads the backlog of the server\'s listening socket on its port with ss -ltn (the Send-Q column), the ' +
-      'smallest when IPv4 and IPv6 both listen. It opens no client.',
+      'smallest when IPv4 and IPv6 both listen. It opens no client. ' +
+      'Over a Unix socket it reads the listener on the server\'s path with ss -xl, which shows its backlog the same way.',
     expectation: 'A listen backlog of at least 64. The case is skipped when ss (iproute2) is not installed.',
     why: 'Clients that connect while the server is busy wait in the accept queue. ' +
       'When it is full, Linux drops their SYNs and they retry 1 s, 3 s and 7 s later, so a burst of users sees stalls of ' +
-      'seconds for nothing.',
+      'seconds for nothing. Over a Unix socket a full backlog makes connect() fail at once with EAGAIN (or block, on a ' +
+      'blocking socket): the burst\'s clients get errors instead.',
     commonCauses: [
       'listen(fd, 5) or another small constant',
       'Python socketserver\'s default request_queue_size of 5',
@@ -355,8 +358,9 @@ export const concurrencyCases: ConformanceCase[] = [
       // Clients that arrive while the server is busy wait in the accept queue, whose length the backlog
       // caps. Beyond it the kernel drops their SYNs, and each retries after 1 s, then 3 s, 7 s: a burst
       // of clients (a reconnect storm, a load balancer's health checks) waits seconds for nothing.
-      const read = readListenBacklog(ctx.server.port);
-      if (!read) throw new CaseBlocked(`ss shows no listening socket on port ${ctx.server.port}`, ['lifecycle.ready']);
+      const { path } = ctx.server.endpoint;
+      const read = readListenBacklog(path !== undefined ? { path } : { port: ctx.server.port });
+      if (!read) throw new CaseBlocked(`ss shows no listening socket on ${path ?? `port ${ctx.server.port}`}`, ['lifecycle.ready']);
       const evidence = { listenBacklog: read.backlog, acceptQueueNow: read.queued };
       check(read.backlog >= MIN_BACKLOG, `a listen backlog of at least ${MIN_BACKLOG}`, `${read.backlog}`, evidence);
       return { message: `listen backlog ${read.backlog}`, evidence };

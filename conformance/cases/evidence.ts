@@ -10,9 +10,25 @@ export function clientEvidence(client: ProtocolClient): Record<string, unknown> 
     bytesReceived: client.received.length,
     closeKind: client.ending?.kind ?? 'open',
     ...(client.ending ? { closedAfterMs: client.ending.at } : {}),
-    ports: `${client.localPort} -> ${client.remotePort}`,
+    ...connectionOf(client),
   };
 }
+
+/** A connection in a word: its local port, or over a Unix socket our socket's inode. */
+export function connectionName(client: ProtocolClient): string {
+  return client.unixPath !== undefined ? `socket:[${client.unixInode ?? '?'}]` : String(client.localPort);
+}
+
+/** Which connection, for evidence: its TCP ports, or over a Unix socket our socket's inode and the path. */
+export function connectionOf(client: ProtocolClient): Record<string, string> {
+  if (client.unixPath !== undefined) return { socket: `${connectionName(client)} -> ${client.unixPath}` };
+  return { ports: `${client.localPort} -> ${client.remotePort}` };
+}
+
+/**
+ * The sentence a case adds where it speaks of FIN and RST: what they are over a Unix socket (rule R0.1).
+ */
+export const UNIX_ENDS = 'Over a Unix socket, a FIN is the end of file (a read returning 0) and an RST is ECONNRESET.';
 
 /** How a server process that is no longer alive ended: killed by a signal, its exit code, or gone. */
 export function howServerEnded(server: LaunchedTarget): string {

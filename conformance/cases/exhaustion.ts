@@ -4,7 +4,7 @@ import { setSoftFdLimit } from '../harness/fd-limits';
 import { onPath } from '../harness/listen-backlog';
 import { crowdsAreHeavy } from '../harness/models';
 import { processTree, runnableNs, runnableShare } from '../harness/procfs';
-import { countBy, describeFdCounts, fdsByKind, sampleTree } from '../harness/tree-probe';
+import { countBy, describeFdCounts, fdsByKind, holdsConnections, sampleTree } from '../harness/tree-probe';
 import { CaseBlocked, CaseContext, ConformanceCase, check } from './types';
 import { clientEvidence, describeReceived, howServerEnded } from './evidence';
 import { cpuShare, stableBaseline, ticksPerProcess, warmUp } from './resource-helpers';
@@ -67,12 +67,10 @@ export const exhaustionCases: ConformanceCase[] = [
       // during it and must be answered (one session, its first message: this case is about descriptors,
       // not about how many sessions or messages the server serves).
       const heldCount = 1;
+      const beforeHeld = sampleTree(ctx.server);
       const held: ProtocolClient[] = [];
       for (let i = 0; i < heldCount; i++) held.push(await ctx.connect(`held ${i + 1}`));
-      const accepted = (): boolean => {
-        const ports = new Set(sampleTree(ctx.server).tcpSockets.map((h) => h.row.remotePort));
-        return held.every((c) => ports.has(c.localPort));
-      };
+      const accepted = (): boolean => holdsConnections(sampleTree(ctx.server), held, beforeHeld);
       await pollUntil(accepted, d.slack() * 2, 20);
       await stableBaseline(ctx, (s) => s.fds.length);
       const rest = sampleTree(ctx.server);

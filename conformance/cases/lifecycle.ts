@@ -4,8 +4,10 @@ import { frame } from '../harness/framing';
 import { launchTarget, listensOn } from '../harness/launcher';
 import { pollUntil } from '../harness/deadlines';
 import { PROCESS_POOL_MODELS } from '../harness/models';
+import { hasFixedAddress } from '../harness/target';
 import { listProcesses } from '../harness/procfs';
-import { childrenOf, describeProcess, sampleTree } from '../harness/tree-probe';
+import { childrenOf, describeProcess, holdsConnections, sampleTree } from '../harness/tree-probe';
+import { listenAtOf } from '../harness/endpoint';
 import { CaseContext, ConformanceCase, check } from './types';
 import { clientEvidence, describeReceived } from './evidence';
 import { holdSessions } from './concurrency';
@@ -55,11 +57,12 @@ interface SigtermSeen {
 async function sigtermDuringSession(ctx: CaseContext): Promise<SigtermSeen> {
   const d = ctx.deadlines;
   const server = ctx.server;
+  const before = sampleTree(server);
   const busy = await ctx.connect('session in progress');
   await busy.write(Buffer.concat(Array.from({ length: SIGTERM_OWED }, (_, i) => frame(`finish me ${i + 1}`))));
   // "During a session": wait until the tree holds our connection (accepted, not in the backlog). A pool
   // just started may still be bringing up its workers on a busy machine: as long as a start may take.
-  const accepted = await pollUntil(() => sampleTree(server).tcpSockets.some((h) => h.row.remotePort === busy.localPort), d.ready());
+  const accepted = await pollUntil(() => holdsConnections(sampleTree(server), [busy], before), d.ready());
   check(accepted, 'the server to accept the session', 'it stayed in the backlog');
   // The signal goes to the server process, as a container runtime or a process manager sends it;
   // launchers above it (npm, sh -c) are not the server and are only watched.
@@ -69,7 +72,7 @@ async function sigtermDuringSession(ctx: CaseContext): Promise<SigtermSeen> {
   process.kill(server.serverPid, 'SIGTERM');
   // The signal is asynchronous: a client racing it may still be accepted. Wait until the tree's
   // listening socket is gone (the drain has visibly begun) before trying a new session.
-  await pollUntil(() => listensOn(server.memberPids(), server.port) === undefined, d.slack());
+  await pollUntil(() => !listensOn(server.memberPids(), listenAtOf(server.endpoint)), d.slack());
   let late: ProtocolClient | undefined;
   try {
     late = await ctx.connect('after SIGTERM');
@@ -97,10 +100,11 @@ export const lifecycleCases: ConformanceCase[] = [
     appliesTo: { models: 'all' }, tags: [],
     needsOwnServer: 'it times the server\'s start',
     title: `the server listens within ${READY_BOUND_MS / 1000} s of its start`,
-    description: 'Measures the time from spawning the server command to a socket of the server tree listening on its port, as ' +
-      'seen through /proc. It never connects to find out; without /proc it waits for a "listening on host:port" line instead.',
+    description: 'Measures the time from spawning the server command to a socket of the server tree listening on its port (or ' +
+      'on its socket path, in /proc/net/unix), as seen through /proc. It never connects to find out; without /proc it waits ' +
+      'for a "listening on host:port" (or "listening on unix:PATH") line instead.',
     expectation: 'Listening within 5 s × multiplier of the start. A start slower than that among other cases is made again ' +
-      'with the machine alone (on a fresh port, unless the port is fixed), and that start is judged.',
+      'with the machine alone (on a fresh port or socket path, unless it is fixed), and that start is judged.',
     why: 'Supervisors and orchestrators give a service a few seconds to come up. ' +
       'A server that does slow work before listen() is killed and restarted in a loop, and refuses clients the whole time.',
     commonCauses: [
@@ -115,7 +119,7 @@ export const lifecycleCases: ConformanceCase[] = [
       // A start among other cases' starts can be slow for want of CPU; one over the bound is made again
       // with the machine alone (on a fresh port; a fixed port is held by this case's server), and that
       // one is judged.
-      if (readyAfterMs > bound && ctx.target.port === undefined) {
+      if (readyAfterMs > bound && !hasFixedAddress(ctx.target)) {
         evidence.amongNeighboursMs = readyAfterMs;
         readyAfterMs = await ctx.alone(async () => {
           const again = await launchTarget(ctx.target, ctx.deadlines);

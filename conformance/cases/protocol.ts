@@ -1,6 +1,6 @@
 import { ConformanceCase } from './types';
 import { check } from './types';
-import { clientEvidence, describeReceived, expectExactly, expectFinAfter, expectStillOpen, pace } from './evidence';
+import { clientEvidence, describeReceived, expectExactly, expectFinAfter, expectStillOpen, pace, UNIX_ENDS } from './evidence';
 import { frame } from '../harness/framing';
 import { judgingDelay, JUDGED_DELAY_MS, JUDGING_DELAY_MS } from './parallelism';
 
@@ -228,7 +228,7 @@ export const protocolCases: ConformanceCase[] = [
     description: 'Opens one client and sends the message "goodbye". It waits for the server to close the connection and ' +
       'records every byte received.',
     expectation: 'No byte at all, and the connection closed by the server within (D + 2 s) × multiplier. ' +
-      'A FIN and an RST both count here (close.goodbye.fin judges which).',
+      'A FIN and an RST both count here (close.goodbye.fin judges which). ' + UNIX_ENDS,
     why: 'A client that says goodbye reads nothing more. A server that acks it sends a byte nobody reads, and one that does ' +
       'not close keeps a descriptor, or a whole slot of a bounded pool, for a client that has left, so the next client waits.',
     commonCauses: [
@@ -271,14 +271,14 @@ export const protocolCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'protocol.goodbye.after-message', level: 'MUST', requirement: ['R3.2', 'R3.4'],
+    id: 'protocol.goodbye.after-message', level: 'MUST', requirement: ['R3.2', 'R3.4', 'R0.1'],
     appliesTo: { models: 'all' }, tags: [],
     sharesServer: true,
     title: '"msg␃goodbye␃" in one write: one ack for msg, then the close',
     description: 'Opens one client and writes "msg" and "goodbye", each with its ETX, in one write. ' +
       'It waits for the server to close, records the bytes and tells a FIN from an RST.',
     expectation: 'Exactly one "ack", then a FIN (not an RST), within (2 × D + 4 s) × multiplier of the write: ' +
-      'the ack allowance (D + 2 s) plus the close allowance (D + 2 s), both × multiplier.',
+      'the ack allowance (D + 2 s) plus the close allowance (D + 2 s), both × multiplier. ' + UNIX_ENDS,
     why: 'Clients often send their last request and goodbye together. ' +
       'A server that acts on goodbye as soon as it parses it drops the request the client was promised an answer to, and a ' +
       'reset instead of a FIN can discard an ack already sent.',

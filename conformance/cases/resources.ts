@@ -1,10 +1,10 @@
 import { pollUntil } from '../harness/deadlines';
 import { crowdsAreHeavy, hasProcessPool, Limit, MODEL_TRAITS } from '../harness/models';
-import { childrenOf, describeFdCounts, describeProcess, describeSocket, fdGrowth, fdsByKind, MIB, sampleTree, TreeSample } from '../harness/tree-probe';
+import { childrenOf, describeFdCounts, describeProcess, describeSocket, describeUnixSocket, fdGrowth, fdsByKind, heldConnections, MIB, sampleTree, TreeSample } from '../harness/tree-probe';
 import { CaseContext, ConformanceCase, Exercise, check } from './types';
 import { backToRest, cpuShare, exercise, ticksPerProcess, requireServer, stableBaseline, warmUp } from './resource-helpers';
 import { EVERY_END } from './session-mix';
-import { describeReceived } from './evidence';
+import { describeReceived, UNIX_ENDS } from './evidence';
 import { streamWithoutEtx } from './memory-pressure';
 
 /** 25 sessions of unjoined threads leave 25 stacks; glibc's cache of freed stacks holds at most 5 of 8 MiB. */
@@ -226,13 +226,16 @@ export const resourceCases: ConformanceCase[] = [
     },
   },
   {
-    id: 'resources.close-wait', level: 'MUST', requirement: ['R4.3'],
+    id: 'resources.close-wait', level: 'MUST', requirement: ['R4.3', 'R0.1'],
     appliesTo: { models: 'all' }, tags: ['procfs', 'processes', 'exclusive', 'slow'],
     exclusive: crowdsAreHeavy,
     title: 'no server socket is left in CLOSE_WAIT after the clients leave',
     description: 'Opens 10 clients (L for a bounded model); each sends one message and waits for its ack, then all close fully ' +
-      'without "goodbye". It then watches the TCP sockets held by the server tree through /proc.',
-    expectation: 'No socket of the server tree in CLOSE_WAIT within (D + 3 s) × multiplier after the clients closed.',
+      'without "goodbye". It then watches the TCP sockets held by the server tree through /proc. ' +
+      'A Unix socket has no CLOSE_WAIT: there it counts instead the session sockets the tree holds (its descriptors of ' +
+      'sockets bound to the server\'s path, the listener aside), against their number before the clients connected.',
+    expectation: 'No socket of the server tree in CLOSE_WAIT within (D + 3 s) × multiplier after the clients closed; ' +
+      'over a Unix socket, no more session sockets than before the clients connected within that time.',
     why: 'Clients that vanish without goodbye are common. Each one whose socket the server never closes leaks a descriptor in ' +
       'CLOSE_WAIT, until the server hits its limit and refuses everyone.',
     commonCauses: [
@@ -243,14 +246,23 @@ export const resourceCases: ConformanceCase[] = [
     ],
     async run(ctx) {
       const wave = ctx.target.limit === 'unbounded' ? 10 : ctx.target.limit;
+      const before = sampleTree(ctx.server);
       const clients = await Promise.all(Array.from({ length: wave }, (_, i) => ctx.connect(`leaving ${i + 1}`)));
       await Promise.all(clients.map((c) => c.send('hello')));
       await Promise.all(clients.map((c) => c.waitForAcks(1, ctx.deadlines.firstAck(wave))));
       for (const c of clients) c.close(); // the clients leave without goodbye
       requireServer(ctx, 'while the clients left');
+      const within = ctx.deadlines.close() + ctx.deadlines.slack();
+      if (ctx.server.endpoint.path !== undefined) {
+        // The server's sockets of connections whose clients have all left: what CLOSE_WAIT shows over TCP.
+        const { atRest, after, now } = await backToRest(ctx, (s) => s.unixSessions.length, before, within);
+        check(now <= atRest, `at most ${atRest} session sockets in the tree (as many as before the clients connected)`,
+          `${now} still open after every client left`, { sockets: after.unixSessions.slice(0, 8).map(describeUnixSocket) });
+        return;
+      }
       const closeWait = (s: TreeSample) => s.tcpSockets.filter((h) => h.row.state === 'CLOSE_WAIT');
       let sample = sampleTree(ctx.server);
-      await pollUntil(() => closeWait((sample = sampleTree(ctx.server))).length === 0, ctx.deadlines.close() + ctx.deadlines.slack(), 50);
+      await pollUntil(() => closeWait((sample = sampleTree(ctx.server))).length === 0, within, 50);
       check(closeWait(sample).length === 0, 'no socket of the tree in CLOSE_WAIT', `${closeWait(sample).length} in CLOSE_WAIT`,
         { sockets: closeWait(sample).slice(0, 8).map(describeSocket) });
     },
@@ -259,7 +271,7 @@ export const resourceCases: ConformanceCase[] = [
     id: 'resources.idle-cpu', level: 'MUST', requirement: ['R7.5'],
     appliesTo: { models: 'all' }, tags: ['procfs', 'processes', 'slow'],
     title: 'an idle server uses under 2% of a core (measured over 2 s)',
-    description: 'Runs one warm-up session and waits until the TCP sockets of the server tree hold still. ' +
+    description: 'Runs one warm-up session and waits until the sockets of the server tree hold still. ' +
       'Then, with no client connected, it reads the CPU time of every process of the tree through /proc over a 2 s window.',
     expectation: 'Under 2% of one core used by the whole tree over the 2 s window ' +
       '(a fixed window, not scaled by the multiplier).',
@@ -273,7 +285,7 @@ export const resourceCases: ConformanceCase[] = [
     ],
     async run(ctx) {
       const evidence = await warmUp(ctx);
-      await stableBaseline(ctx, (s) => s.tcpSockets.length);
+      await stableBaseline(ctx, heldConnections);
       const windowMs = 2000;
       const before = sampleTree(ctx.server);
       // A measurement window, not a wait for a condition: CPU use is only defined over time.
@@ -296,7 +308,7 @@ export const resourceCases: ConformanceCase[] = [
     expectation: 'The connection closed by the server (FIN or RST) within (D + 2 s) × multiplier after the stream stops, and ' +
       'the resident memory of the tree never more than 16 MiB above the baseline. ' +
       'The stream stops at 16 MiB, at the close, or after (D + 7 s) × multiplier. ' +
-      'A server that dies is reported as blocked, not failed.',
+      'A server that dies is reported as blocked, not failed. ' + UNIX_ENDS,
     why: 'One buggy or hostile client that never sends an ETX makes a server that buffers without limit grow until the ' +
       'out-of-memory killer ends it, and every other session dies with it.',
     commonCauses: [

@@ -2,7 +2,7 @@ import { cpus, release } from 'node:os';
 import { makeDeadlines } from '../harness/deadlines';
 import { launchTarget } from '../harness/launcher';
 import { MODEL_TRAITS } from '../harness/models';
-import { resolveTarget, Target } from '../harness/target';
+import { onUnixSocket, resolveTarget, Target } from '../harness/target';
 import { ensureCServers, referenceTarget, referenceTargets } from '../reference';
 import { BenchImplementation, BenchLevel, BenchRatio, BenchReport, GeneratorCheck } from '../bench/bench-report';
 import { BenchSettings, BenchTarget, benchTarget } from '../bench/bench-target';
@@ -191,6 +191,8 @@ export async function benchCommand(args: string[]): Promise<number> {
   const targets: BenchTarget[] = values.all ? allBenchTargets() : [singleTarget(values)];
   if (!values.all) {
     const t: Target = targets[0].target;
+    // The load generator and the C client speak TCP only.
+    if (onUnixSocket(t)) throw new UsageError('bench loads a server over TCP only: give the command {port}, not {socket}');
     if (values.host) targets[0].target = { ...t, host: values.host };
     if (!t.cmd.includes('{delayMs}')) process.stdout.write('note: the command has no {delayMs}: the server runs with its own work delay, not 0\n');
   }

@@ -17,23 +17,27 @@ export const CHECK_HELP = `Usage: server-models check --cmd "<command>" --model 
        server-models check --host <host> --port <port> --model <model> [--pid <pid>] [options]
        server-models check --manifest <file.json> [--shard I/N [--durations <file.json>]] [options]
 
-Starts each server, runs the conformance cases against it over TCP, prints one line per case.
-Without --cmd, checks a server already running at --host:--port: the cases that need a server of
-the kit's own start (lifecycle, descriptor exhaustion) are skipped, the others run one after another
-against it, and those after it stops answering are blocked. --pid names its process on this machine
-so the cases that watch its processes run too.
+Starts each server, runs the conformance cases against it over TCP or a Unix-domain socket, prints one
+line per case.
+Without --cmd, checks a server already running at --host:--port (or --unix): the cases that need a
+server of the kit's own start (lifecycle, descriptor exhaustion) are skipped, the others run one after
+another against it, and those after it stops answering are blocked. --pid names its process on this
+machine so the cases that watch its processes run too.
 
 Target (one from flags, or many from a manifest):
-  --cmd <command>            command line; {port}, {delayMs}, {workers} are substituted
+  --cmd <command>            command line; {port}, {delayMs}, {workers} are substituted, and {socket}
+                             by a fresh Unix socket path the server is to listen on (not with {port})
   --model <model>            ${MODELS.join(' | ')}
   --workers <n>              declared pool size (prefork, thread-pool; default 5)
   --delay-ms <ms>            the server's declared work delay (default 2000)
   --port <port>              fixed port, for a command without {port} (default 3000)
   --host <host>              address to connect to (default 127.0.0.1)
+  --unix <path>              fixed Unix socket path, for a command without {socket}
+                             (not with --port, --host)
   --pid <pid>                without --cmd: the running server's process (its tree is watched)
-  --name <name>              name in reports (default: the command, or host:port)
+  --name <name>              name in reports (default: the command, or the address)
   --manifest <file>          JSON: {"targets": [{"name", "cmd", "model", "workers", "delayMs",
-                             "port", "host", "cwd", "env", "limit", "readyLine", "pid"}, ...]}
+                             "port", "host", "unix", "cwd", "env", "limit", "readyLine", "pid"}, ...]}
 
 Cases:
   --only <glob>              run only cases whose id matches (repeatable), e.g. 'protocol.*'
@@ -60,7 +64,7 @@ Exit status: 0 no failure, 1 a MUST case (or with --strict a SHOULD case) failed
 Case ids and levels: server-models list`;
 
 /** The flags that describe the one target to check; a manifest describes its targets instead. */
-const ONE_TARGET = { ...TARGET_FLAGS, ...stringFlags('delay-ms', 'port', 'pid') };
+const ONE_TARGET = { ...TARGET_FLAGS, ...stringFlags('delay-ms', 'port', 'unix', 'pid') };
 
 const FLAGS = {
   ...ONE_TARGET,
@@ -91,6 +95,7 @@ function oneTarget(values: CheckValues): Target {
     delayMs: intFlag(values['delay-ms'], 'delay-ms'),
     port: intFlag(values.port, 'port', 1),
     host: values.host,
+    unix: values.unix,
   });
 }
 

@@ -12,14 +12,16 @@ export const MAX_MESSAGES = 10_000;
 export const MAX_TEXT_BYTES = 64 * 1024;
 
 export const CLIENT_HELP = `Usage: server-models client --port <port> [options]
+       server-models client --unix <path> [options]
 
 Opens N connections at once to a running server, sends M messages on each in lock-step (send one,
 wait for its ack, send the next) and draws a live timeline, one row per client, so you see whether
 the server serves its clients one at a time or in parallel. Ends with a summary: when each client
 connected, when each ack arrived, how each connection ended, and an estimated verdict.
 
-  --port <port>        the server's port (required)
+  --port <port>        the server's port (this or --unix is required)
   --host <host>        the server's address (default 127.0.0.1)
+  --unix <path>        the server's Unix-domain socket, instead of --host and --port
   --clients <n>        connections opened at once, 1..${MAX_CLIENTS} (default 5)
   --messages <m>       messages per connection, 1..${MAX_MESSAGES} (default 5)
   --text <text>        the message, printable ASCII (default "hello")
@@ -70,16 +72,19 @@ function checkedText(text: string): string {
 /** Reads the flags into a run, or undefined for --help. Throws UsageError on a bad flag. */
 export function parseClientArgs(args: string[]): ClientRun | undefined {
   const { values } = parseFlags(args, {
-    ...stringFlags('host', 'port', 'clients', 'messages', 'text', 'timeout-ms'),
+    ...stringFlags('host', 'port', 'unix', 'clients', 'messages', 'text', 'timeout-ms'),
     goodbye: { type: 'boolean' },
     ...HELP_FLAG,
   });
   if (values.help) return undefined;
-  if (values.port === undefined) throw new UsageError('--port is required (the port your server listens on)');
+  if (values.unix !== undefined && (values.port !== undefined || values.host !== undefined)) throw new UsageError('--unix cannot go with --port or --host: give one address');
+  if (values.unix === '') throw new UsageError('--unix must not be empty');
+  if (values.port === undefined && values.unix === undefined) throw new UsageError('--port is required (the port your server listens on), or --unix (its socket path)');
   if (values.host === '') throw new UsageError('--host must not be empty');
   return {
     host: values.host ?? '127.0.0.1',
     port: boundedInt(values.port, 'port', 1, 65535, 0),
+    ...(values.unix !== undefined ? { unix: values.unix } : {}),
     clients: boundedInt(values.clients, 'clients', 1, MAX_CLIENTS, DEFAULT_CLIENTS),
     messages: boundedInt(values.messages, 'messages', 1, MAX_MESSAGES, DEFAULT_MESSAGES),
     text: checkedText(values.text ?? 'hello'),
@@ -92,7 +97,12 @@ export function parseClientArgs(args: string[]): ClientRun | undefined {
 function describeRun(run: ClientRun): string {
   const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
   const then = run.goodbye ? ', then goodbye' : '';
-  return `server-models client: ${plural(run.clients, 'client')} × ${plural(run.messages, 'message')} ${JSON.stringify(run.text)} to ${run.host}:${run.port}${then}`;
+  return `server-models client: ${plural(run.clients, 'client')} × ${plural(run.messages, 'message')} ${JSON.stringify(run.text)} to ${whereTo(run)}${then}`;
+}
+
+/** The server's address as the run names it: host:port, or the socket's path. */
+function whereTo(run: ClientRun): string {
+  return run.unix ?? `${run.host}:${run.port}`;
 }
 
 const HIDE_CURSOR = '\x1b[?25l';
@@ -114,7 +124,7 @@ interface AcceptanceWatch {
  * without /proc, undefined, and the command says nothing of it.
  */
 function watchAcceptance(run: ClientRun, startedAt: number): AcceptanceWatch | undefined {
-  const sampler = isLoopback(run.host) ? sampleAcceptQueue(run.port) : undefined;
+  const sampler = run.unix === undefined && isLoopback(run.host) ? sampleAcceptQueue(run.port) : undefined;
   if (!sampler) return undefined;
   const pending: { trace: SessionTrace; port: number; connectedAt: number }[] = [];
   return {
@@ -188,7 +198,7 @@ function finalReport(traces: SessionTrace[], run: ClientRun, totalMs: number, ou
 /** One line naming every distinct reason the connects failed. */
 function connectFailureLine(traces: SessionTrace[], run: ClientRun): string {
   const reasons = [...new Set(traces.map((t) => t.detail ?? 'unknown error'))].join('; ');
-  return `server-models: cannot connect to ${run.host}:${run.port}: ${reasons}`;
+  return `server-models: cannot connect to ${whereTo(run)}: ${reasons}`;
 }
 
 /** `server-models client`: runs the clients against a server, shows the timeline; returns the exit code. */

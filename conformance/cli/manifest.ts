@@ -23,6 +23,7 @@ const TARGET_FIELDS: Record<keyof TargetSpec, string> = {
   limit: 'a positive integer or "unbounded"',
   host: 'a string',
   port: 'an integer 1..65535',
+  unix: 'a socket path',
   cwd: 'a directory path',
   env: 'an object of string values',
   readyLine: 'true or false',
@@ -39,6 +40,7 @@ function typeOk(key: keyof TargetSpec, value: unknown): boolean {
     case 'cmd':
     case 'model':
     case 'host':
+    case 'unix':
     case 'cwd':
       return typeof value === 'string';
     case 'workers':

@@ -12,15 +12,16 @@ Models: ${REFERENCE_MODELS.join(' | ')}
   --lang <ts|c>              TypeScript (default) or C reference server
   --host <host>              address to listen on (default 127.0.0.1)
   --port <port>              TCP port, 0 = any free port (default 3000)
+  --unix <path>              listen on a Unix-domain socket at <path> instead (not with --host, --port)
   --delay-ms <ms>            work delay per message (default 2000)
   --workers <n>              pool size for prefork and thread-pool (default 5)
   --max-message-bytes <n>    close a connection that buffers more without ETX (default 65536)
   --grace-ms <ms>            how long SIGTERM waits for sessions to finish (default 4 work delays, at least 5000)
   -h, --help                 this help
 
-Then talk to it: server-models client --port 3000 --clients 5 --messages 3`;
+Then talk to it: server-models client --port 3000 --clients 5 --messages 3 (or --unix <path>)`;
 
-const PASSED_THROUGH = ['host', 'port', 'delay-ms', 'workers', 'max-message-bytes', 'grace-ms'] as const;
+const PASSED_THROUGH = ['host', 'port', 'unix', 'delay-ms', 'workers', 'max-message-bytes', 'grace-ms'] as const;
 
 /** `server-models serve`: runs until the server exits; returns its exit code. */
 export async function serveCommand(args: string[]): Promise<number> {

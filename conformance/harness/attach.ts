@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { Deadlines } from './deadlines';
+import { describeEndpoint, Endpoint, listenAtOf } from './endpoint';
 import { LaunchedTarget, LaunchError } from './launcher';
 import { hasProcfs, pidExists, processTree, readProcess } from './procfs';
 import { listenHolders } from './server-process';
@@ -10,10 +11,15 @@ import { Target } from './target';
  * /proc. The kit never signals or stops it: `stop()` only forgets it.
  */
 
-/** Whether something accepts a TCP connection at host:port within `timeoutMs` (the connection is closed at once). */
-export function answers(host: string, port: number, timeoutMs: number): Promise<boolean> {
+/** Where a target already running listens: its TCP address, or its Unix socket path. */
+export function runningEndpoint(target: Target): Endpoint {
+  return target.unix !== undefined ? { path: target.unix } : { host: target.host, port: target.port as number };
+}
+
+/** Whether something accepts a connection at `endpoint` within `timeoutMs` (the connection is closed at once). */
+export function answers(endpoint: Endpoint, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host, port });
+    const socket = endpoint.path !== undefined ? connect({ path: endpoint.path }) : connect({ host: endpoint.host, port: endpoint.port });
     const done = (ok: boolean): void => {
       clearTimeout(timer);
       socket.destroy();
@@ -31,15 +37,16 @@ export function answers(host: string, port: number, timeoutMs: number): Promise<
  * every process count about another program).
  */
 export async function attachTarget(target: Target, deadlines: Deadlines): Promise<LaunchedTarget> {
-  const port = target.port as number; // a running target always has its port (resolveTarget)
-  if (!(await answers(target.host, port, deadlines.connect()))) {
-    throw new LaunchError(`nothing accepts connections at ${target.host}:${port} (is the server running there?)`);
+  const endpoint = runningEndpoint(target);
+  const where = describeEndpoint(endpoint);
+  if (!(await answers(endpoint, deadlines.connect()))) {
+    throw new LaunchError(`nothing accepts connections at ${where} (is the server running there?)`);
   }
   const pid = target.pid;
   if (pid !== undefined) {
     if (!pidExists(pid)) throw new LaunchError(`no process ${pid} on this machine (--pid)`);
-    if (hasProcfs() && listenHolders(processTree(pid).map((p) => p.pid), port).port === undefined) {
-      throw new LaunchError(`process ${pid} and its children hold no socket listening on port ${port}: is --pid the server's process?`);
+    if (hasProcfs() && !listenHolders(processTree(pid).map((p) => p.pid), listenAtOf(endpoint)).pids.length) {
+      throw new LaunchError(`process ${pid} and its children hold no socket listening on ${where}: is --pid the server's process?`);
     }
   }
   const startTicks = pid === undefined ? undefined : readProcess(pid)?.startTicks;
@@ -47,14 +54,15 @@ export async function attachTarget(target: Target, deadlines: Deadlines): Promis
   const attachedAt = Date.now();
   return {
     target,
+    endpoint,
     host: target.host,
-    port,
+    port: endpoint.port ?? 0,
     // Without a pid there is no process to name; cases that need one are skipped (see runningSkipReason).
     pid: pid ?? 0,
     serverPid: pid ?? 0,
     launchers: [],
     marker: '',
-    command: `${target.host}:${port} (running)`,
+    command: `${where} (running)`,
     startedAt: attachedAt,
     readyAfterMs: 0,
     stdout: () => '',

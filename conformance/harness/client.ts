@@ -1,5 +1,7 @@
+import { readlinkSync } from 'node:fs';
 import { Socket, connect as netConnect } from 'node:net';
-import { CloseClassifier, CloseKind, classifyCloseRereading } from './close-kind';
+import { CloseClassifier, CloseKind, classifyCloseRereading, classifyUnixEnd } from './close-kind';
+import { describeEndpoint, Endpoint } from './endpoint';
 import { pollUntil } from './deadlines';
 import { ACK, AckStream, frame } from './framing';
 
@@ -40,8 +42,12 @@ export interface ClientOptions {
 export class ProtocolClient {
   readonly socket: Socket;
   readonly connectedAt: number;
+  /** the ports of a TCP connection (undefined over a Unix socket) */
   readonly localPort: number;
   readonly remotePort: number;
+  /** over a Unix socket: the server's path, and the inode of our socket (what /proc/<pid>/fd links to) */
+  readonly unixPath?: string;
+  readonly unixInode?: number;
   /** every byte received (empty when not kept, see ClientOptions) */
   received: Buffer = Buffer.alloc(0);
   readonly arrivals: Arrival[] = [];
@@ -56,12 +62,17 @@ export class ProtocolClient {
   private endOfStream = false;
   private readonly listeners = new Set<() => void>();
 
-  private constructor(socket: Socket, options: ClientOptions) {
+  private constructor(socket: Socket, options: ClientOptions, unixPath?: string) {
     this.socket = socket;
     this.connectedAt = Date.now();
     // ports read undefined after destroy, so record them now
     this.localPort = socket.localPort as number;
     this.remotePort = socket.remotePort as number;
+    const fd = unixPath === undefined ? undefined : descriptorOf(socket);
+    if (unixPath !== undefined) {
+      this.unixPath = unixPath;
+      this.unixInode = fd === undefined ? undefined : inodeOf(fd);
+    }
     const keepReceived = options.keepReceived ?? true;
     const classifyEnd = options.classifyEnd ?? classifyCloseRereading;
     socket.on('data', (chunk: Buffer) => {
@@ -87,7 +98,9 @@ export class ProtocolClient {
         if (!socket.destroyed) socket.end();
         this.changed();
       };
-      const kind = classifyEnd(this.localPort, this.remotePort);
+      // Over a Unix socket, our socket itself tells: read once more (see classifyUnixEnd); with no
+      // descriptor to read, the end of stream is taken for the end of file it usually is.
+      const kind = unixPath === undefined ? classifyEnd(this.localPort, this.remotePort) : fd === undefined ? 'fin' : classifyUnixEnd(fd);
       // the default answers at once: `ending` is then set within this event, as the cases expect
       if (kind instanceof Promise) void kind.then(record);
       else record(kind);
@@ -103,23 +116,31 @@ export class ProtocolClient {
 
   /** Connects and resolves once the TCP handshake completed (rejects on refusal or deadline). */
   static connect(host: string, port: number, timeoutMs: number, options: ClientOptions = {}): Promise<ProtocolClient> {
+    return ProtocolClient.connectTo({ host, port }, timeoutMs, options);
+  }
+
+  /** Connects to a TCP endpoint or a Unix socket's path; resolves once connected (rejects on refusal or deadline). */
+  static connectTo(endpoint: Endpoint, timeoutMs: number, options: ClientOptions = {}): Promise<ProtocolClient> {
+    const where = describeEndpoint(endpoint);
     return new Promise((resolve, reject) => {
       // half-open allowed: after the server's FIN our socket must stay in CLOSE_WAIT until classified
-      const socket = netConnect({ host, port, allowHalfOpen: true });
-      socket.setNoDelay(true);
+      const socket = endpoint.path !== undefined
+        ? netConnect({ path: endpoint.path, allowHalfOpen: true })
+        : netConnect({ host: endpoint.host, port: endpoint.port, allowHalfOpen: true });
+      if (endpoint.path === undefined) socket.setNoDelay(true);
       let connected = false;
       // One last look after the I/O already waiting (see pollUntil): a loaded machine can stall us past
       // the deadline with the connection already made.
       const timer = setTimeout(() => setImmediate(() => {
         if (connected) return;
         socket.destroy();
-        reject(new Error(`connect to ${host}:${port} did not complete within ${timeoutMs} ms`));
+        reject(new Error(`connect to ${where} did not complete within ${timeoutMs} ms`));
       }), timeoutMs);
       socket.once('connect', () => {
         connected = true;
         clearTimeout(timer);
         socket.removeListener('error', onError);
-        resolve(new ProtocolClient(socket, options));
+        resolve(new ProtocolClient(socket, options, endpoint.path));
       });
       const onError = (err: Error): void => {
         clearTimeout(timer);
@@ -213,16 +234,37 @@ export class ProtocolClient {
     this.socket.end();
   }
 
-  /** Aborts the connection with RST (SO_LINGER 0). */
+  /**
+   * Aborts the connection with RST (SO_LINGER 0). A Unix socket has no abortive close: there it is
+   * closed at once (the server reads the end of file, or ECONNRESET where acks were left unread).
+   */
   reset(): void {
     this.closedByUs = true;
-    if (!this.socket.destroyed) this.socket.resetAndDestroy();
+    if (this.socket.destroyed) return;
+    if (this.unixPath !== undefined) this.socket.destroy();
+    else this.socket.resetAndDestroy();
   }
 
   /** Closes our side fully (FIN if nothing unread, as the kernel decides) and stops listening. */
   close(): void {
     this.closedByUs = true;
     if (!this.socket.destroyed) this.socket.destroy();
+  }
+}
+
+/** The descriptor under a connected socket (Node's handle keeps it, internal but long-standing); undefined if none. */
+function descriptorOf(socket: Socket): number | undefined {
+  const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
+}
+
+/** The inode of the socket behind a descriptor of ours, as /proc/<pid>/fd shows it. */
+function inodeOf(fd: number): number | undefined {
+  try {
+    const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined; // no /proc
   }
 }
 

@@ -1,3 +1,4 @@
+import { readSync } from 'node:fs';
 import { ssRows } from './listen-backlog';
 import { hasProcfs, readTcpTable, TcpRow } from './procfs';
 
@@ -87,4 +88,20 @@ export function batchedCloseClassifier(windowMs = CLASSIFY_WINDOW_MS): CloseClas
       if (pending.length === 0) setTimeout(flush, windowMs);
       pending.push({ localPort, remotePort, resolve });
     });
+}
+
+/**
+ * How the server ended a Unix-domain stream, read from our own socket `fd` once its end of stream has
+ * been reported: a read returning 0 (end of file) is its orderly close, what a FIN is over TCP;
+ * ECONNRESET (the server closed with bytes of ours unread) is what an RST is; a socket that would
+ * block is still open. The read is made here because libuv reports an end of stream without it when
+ * the hang-up comes with data (EPOLLHUP after a short read), leaving ECONNRESET for the next read.
+ */
+export function classifyUnixEnd(fd: number, read: (fd: number) => number = (d) => readSync(d, Buffer.alloc(1), 0, 1, null)): CloseKind {
+  try {
+    return read(fd) === 0 ? 'fin' : 'open';
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ECONNRESET' || code === 'EPIPE' ? 'rst' : 'open';
+  }
 }

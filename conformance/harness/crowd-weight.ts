@@ -18,7 +18,7 @@ export const LIGHT_SESSION_TICKS = 5;
 export async function weighSession(server: LaunchedTarget, deadlines: Deadlines): Promise<CrowdWeight | undefined> {
   if (!hasProcfs()) return undefined;
   const before = new Set(server.memberPids());
-  const client = await ProtocolClient.connect(server.host, server.port, deadlines.connect());
+  const client = await ProtocolClient.connectTo(server.endpoint, deadlines.connect());
   try {
     await client.send('weighing');
     if (!(await client.waitForAcks(1, deadlines.ack(1)))) return undefined;

@@ -1,11 +1,15 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Deadlines, pollUntil, pollWithBackoff } from './deadlines';
+import { describeEndpoint, Endpoint, ListenAt, listenAtOf } from './endpoint';
 import { pickFreePort } from './free-port';
 import { hasProcfs, listProcesses, ProcessInfo, processTree, readProcess, socketInodes } from './procfs';
 import { describeLaunch, findServerProcess, listenHolders } from './server-process';
 import { RUN_MARKER_ENV, signalGroupAnd, signalTarget, TARGET_MARKER_ENV, targetMembers } from './reaper';
-import { expandCommand, splitCommand, Target } from './target';
+import { expandCommand, onUnixSocket, splitCommand, Target } from './target';
 import { runMarker, trackSession, untrackSession } from './watchdog';
 
 /** The target could not be started or never became ready; the message says why, for a person. */
@@ -42,7 +46,10 @@ export interface ExitStatus {
 /** A running server under test. */
 export interface LaunchedTarget {
   readonly target: Target;
+  /** where it listens: what clients connect to */
+  readonly endpoint: Endpoint;
   readonly host: string;
+  /** the TCP port it listens on (0 for a server on a Unix socket: see endpoint) */
   readonly port: number;
   /** pid of the started command (leader of its own session and process group) */
   readonly pid: number;
@@ -97,10 +104,18 @@ export async function stopAllTargets(): Promise<void> {
 }
 
 const READY_LINE = /listening on \[?([^\]\s]+?)\]?:(\d+)\s*$/m;
+const UNIX_READY_LINE = /listening on unix:(.+?)\s*$/m;
 
-/** The port of a LISTEN socket on `port` (any port when undefined) whose inode is owned by one of `pids`. */
-export function listensOn(pids: number[], port: number | undefined): number | undefined {
-  return listenHolders(pids, port).port;
+/** Whether the ready line `out` holds announces `at` (a port, or a socket path). */
+export function announces(out: string, at: Endpoint): boolean {
+  if (at.path !== undefined) return UNIX_READY_LINE.exec(out)?.[1] === at.path;
+  const m = READY_LINE.exec(out);
+  return m !== null && Number(m[2]) === at.port;
+}
+
+/** Whether a socket owned by one of `pids` listens where `at` says (a port, any port, or a socket path). */
+export function listensOn(pids: number[], at: ListenAt): boolean {
+  return listenHolders(pids, at).pids.length > 0;
 }
 
 function spawnCommand(command: string, env: NodeJS.ProcessEnv, cwd: string | undefined): ChildProcess {
@@ -122,11 +137,21 @@ function tail(text: string, lines = 8): string {
  * running, if the command fails to start, exits, or does not listen in time.
  */
 export async function launchTarget(target: Target, deadlines: Deadlines): Promise<LaunchedTarget> {
-  if (target.port !== undefined) return launchOnPort(target, target.port, deadlines);
+  if (target.unix !== undefined) return launchOn(target, { path: target.unix }, deadlines);
+  if (onUnixSocket(target)) {
+    // {socket}: a fresh path in a directory of its own, removed once the server is stopped.
+    const dir = mkdtempSync(join(tmpdir(), 'server-models-'));
+    const remove = (): void => rmSync(dir, { recursive: true, force: true });
+    return launchOn(target, { path: join(dir, 'server.sock') }, deadlines, remove).catch((err: unknown) => {
+      remove(); // a start that failed before it had a server to stop
+      throw err;
+    });
+  }
+  if (target.port !== undefined) return launchOn(target, { host: target.host, port: target.port }, deadlines);
   // Another process can take the free port before the target listens on it: then try a fresh one.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await launchOnPort(target, await pickFreePort(target.host), deadlines);
+      return await launchOn(target, { host: target.host, port: await pickFreePort(target.host) }, deadlines);
     } catch (err) {
       if (!(err instanceof PortTakenError)) throw err;
       if (attempt >= PORT_ATTEMPTS) throw new LaunchError(`${err.message}\n(${PORT_ATTEMPTS} free ports tried; the target reported each in use)`);
@@ -142,8 +167,12 @@ export async function launchTarget(target: Target, deadlines: Deadlines): Promis
 const listenedBefore = new Set<string>();
 const SEEN_READY_FACTOR = 3;
 
-async function launchOnPort(target: Target, port: number, deadlines: Deadlines): Promise<LaunchedTarget> {
-  const command = expandCommand(target, port);
+/** Starts the target to listen at `endpoint`; `cleanUp` runs once it is stopped (the {socket} directory). */
+async function launchOn(target: Target, endpoint: Endpoint, deadlines: Deadlines, cleanUp: () => void = () => undefined): Promise<LaunchedTarget> {
+  const command = expandCommand(target, endpoint);
+  const port = endpoint.port ?? 0;
+  const at = listenAtOf(endpoint);
+  const where = describeEndpoint(endpoint);
   const readyMs = deadlines.ready() * (listenedBefore.has(target.cmd) ? SEEN_READY_FACTOR : 1);
   const marker = randomBytes(8).toString('hex');
   const env = { ...process.env, ...target.env, [RUN_MARKER_ENV]: runMarker, [TARGET_MARKER_ENV]: marker };
@@ -171,7 +200,7 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
   let serverStartTicks: number | undefined;
   const procfs = hasProcfs();
   const handle: LaunchedTarget = {
-    target, host: target.host, port, pid, serverPid: pid, launchers: [], marker, command, startedAt, readyAfterMs: 0,
+    target, endpoint, host: target.host, port, pid, serverPid: pid, launchers: [], marker, command, startedAt, readyAfterMs: 0,
     stdout: () => out,
     stderr: () => errText,
     exitStatus: () => exit,
@@ -197,7 +226,10 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
   live.add(handle);
 
   async function stopTarget(): Promise<void> {
-    if (pid <= 0) return void live.delete(handle);
+    if (pid <= 0) {
+      cleanUp();
+      return void live.delete(handle);
+    }
     // The followed members first (cheap to watch); then one sweep of the machine for anything that
     // left the tree meanwhile (an orphaned worker), signalled until it is gone.
     const followedGone = (): boolean => (procfs ? handle.memberPids().length === 0 : exit !== undefined);
@@ -220,6 +252,7 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
     child.stdout?.destroy();
     child.stderr?.destroy();
     untrackSession(pid);
+    cleanUp();
     live.delete(handle);
   }
 
@@ -242,20 +275,17 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
       socketsChangedAt = now;
     } else if (now - tableReadAt < Math.min(TABLE_REREAD_MS, (now - socketsChangedAt) / 4)) return false;
     tableReadAt = now;
-    return listenHolders(pids, port, inodes).port !== undefined;
+    return listenHolders(pids, at, inodes).pids.length > 0;
   };
   const sweepListens = (): boolean => {
     if (Date.now() - sweptAt < SWEEP_EVERY_MS) return false;
     sweptAt = Date.now();
-    return listensOn(handle.sweepPids(), port) !== undefined;
+    return listensOn(handle.sweepPids(), at);
   };
   const listening = (): boolean => procfs && (treeListens() || sweepListens());
   // The command exiting is only fatal when nothing it started lives on (a daemonizing server exits 0).
   const gaveUp = (): boolean => spawnError !== undefined || (exit !== undefined && (exit.code !== 0 || handle.sweepPids().length === 0));
-  const readyLineSeen = (): boolean => {
-    const m = READY_LINE.exec(out);
-    return m !== null && Number(m[2]) === port;
-  };
+  const readyLineSeen = (): boolean => announces(out, endpoint);
   const ready = (): boolean => {
     if (!procfs) return readyLineSeen();
     return listening() && (!target.readyLine || readyLineSeen());
@@ -272,9 +302,9 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
       const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
       const err = tail(errText);
       const Failure = PORT_TAKEN.test(errText) ? PortTakenError : LaunchError;
-      throw new Failure(`target "${command}" ${how} before listening on port ${port}${err ? `; its stderr ends with:\n${err}` : ''}`);
+      throw new Failure(`target "${command}" ${how} before listening on ${endpoint.path !== undefined ? where : `port ${port}`}${err ? `; its stderr ends with:\n${err}` : ''}`);
     }
-    const what = procfs ? `listen on ${target.host}:${port}` : `print "listening on ${target.host}:${port}"`;
+    const what = procfs ? `listen on ${where}` : `print "listening on ${endpoint.path !== undefined ? `unix:${where}` : where}"`;
     throw new ListenTimeoutError(`target "${command}" did not ${what} within ${readyMs} ms`);
   }
   (handle as { readyAfterMs: number }).readyAfterMs = Date.now() - startedAt;
@@ -284,7 +314,7 @@ async function launchOnPort(target: Target, port: number, deadlines: Deadlines):
     const members = handle.sweepPids();
     const tree = new Set(handle.treePids());
     adopted = members.filter((m) => !tree.has(m));
-    const found = findServerProcess(pid, listenHolders(members, port).pids);
+    const found = findServerProcess(pid, listenHolders(members, at).pids);
     Object.assign(handle, { serverPid: found.pid, launchers: found.launchers, launchedThrough: describeLaunch(found) });
     serverStartTicks = readProcess(found.pid)?.startTicks;
   }

@@ -7,6 +7,8 @@ import { SessionOutcome, SessionTrace } from './session-trace';
 export interface SessionPlan {
   host: string;
   port: number;
+  /** a server on a Unix socket: its path (then host and port are not used) */
+  unix?: string;
   messages: number;
   text: string;
   goodbye: boolean;
@@ -20,6 +22,8 @@ const CONNECT_FAILURES: Record<string, string> = {
   EHOSTUNREACH: 'host unreachable',
   ENETUNREACH: 'network unreachable',
   ENOTFOUND: 'host not found',
+  ENOENT: 'no such socket file (is a server listening there?)',
+  EAGAIN: 'the socket\'s listen backlog is full',
   EAI_AGAIN: 'host name lookup failed',
   ETIMEDOUT: 'connect timed out',
   EADDRNOTAVAIL: 'address not available',
@@ -136,7 +140,8 @@ export type OnConnected = (trace: SessionTrace, client: ProtocolClient) => void;
 async function runSession(trace: SessionTrace, plan: SessionPlan, startedAt: number, progress: RunProgress, classifyEnd: CloseClassifier, onConnected?: OnConnected): Promise<void> {
   let client: ProtocolClient;
   try {
-    client = await ProtocolClient.connect(plan.host, plan.port, plan.timeoutMs, { classifyEnd, keepReceived: false });
+    const endpoint = plan.unix !== undefined ? { path: plan.unix } : { host: plan.host, port: plan.port };
+    client = await ProtocolClient.connectTo(endpoint, plan.timeoutMs, { classifyEnd, keepReceived: false });
   } catch (err) {
     return endTrace(trace, 'no-connect', Date.now() - startedAt, connectFailureReason(err as NodeJS.ErrnoException, plan.timeoutMs));
   }

@@ -11,11 +11,11 @@ import { pidExists } from './procfs';
  * nor is starved by its neighbours. Holders are files named after their pid: a dead holder's entry is
  * stale and removed, so a killed run never blocks the next.
  */
-/** The lock's directory: one per user on the machine; SM_LOCK_DIR gives a private one (the lock's own tests). */
-function lockDir(): string {
+/** The lock's directory: one per user on the machine; SM_LOCK_DIR gives another (the lock's own tests, a test that moves TMPDIR). */
+export function machineLockDir(): string {
   return process.env.SM_LOCK_DIR ?? join(tmpdir(), `server-models-lock-${process.getuid?.() ?? 'user'}`);
 }
-const exclusiveDir = (): string => join(lockDir(), 'exclusive');
+const exclusiveDir = (): string => join(machineLockDir(), 'exclusive');
 
 function exclusiveOwner(): number | undefined {
   try {
@@ -35,11 +35,11 @@ function clearStaleExclusive(): void {
 function liveEntries(kind: 'shared' | 'waiting'): number {
   let n = 0;
   const pattern = new RegExp(`^${kind}\\.(\\d+)\\.`);
-  for (const name of readdirSync(lockDir())) {
+  for (const name of readdirSync(machineLockDir())) {
     const m = pattern.exec(name);
     if (!m) continue;
     if (pidExists(Number(m[1]))) n++;
-    else rmSync(join(lockDir(), name), { force: true });
+    else rmSync(join(machineLockDir(), name), { force: true });
   }
   return n;
 }
@@ -57,10 +57,10 @@ export interface LockHold {
 }
 
 async function acquireExclusive(): Promise<() => void> {
-  mkdirSync(lockDir(), { recursive: true });
+  mkdirSync(machineLockDir(), { recursive: true });
   // Announced while waiting: no new shared holder starts meanwhile, so exclusive holders follow one
   // another without a drain of the machine between each (the shared ones run in between batches).
-  const waiting = join(lockDir(), `waiting.${process.pid}.${counter++}`);
+  const waiting = join(machineLockDir(), `waiting.${process.pid}.${counter++}`);
   writeFileSync(waiting, '');
   await pollUntil(() => {
     clearStaleExclusive();
@@ -79,8 +79,8 @@ async function acquireExclusive(): Promise<() => void> {
 }
 
 async function acquireShared(): Promise<() => void> {
-  mkdirSync(lockDir(), { recursive: true });
-  const entry = join(lockDir(), `shared.${process.pid}.${counter++}`);
+  mkdirSync(machineLockDir(), { recursive: true });
+  const entry = join(machineLockDir(), `shared.${process.pid}.${counter++}`);
   await pollUntil(() => {
     clearStaleExclusive();
     const free = (): boolean => exclusiveOwner() === undefined && liveEntries('waiting') === 0;

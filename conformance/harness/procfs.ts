@@ -350,8 +350,54 @@ export function openFds(pid: number): OpenFd[] {
   return fds;
 }
 
+/** One row of /proc/<pid>/net/unix: a Unix-domain socket of the network namespace. */
+export interface UnixRow {
+  inode: number;
+  /** the path it is bound to: a listener's, and the path of every connection it accepted; '' when unbound */
+  path: string;
+  /** SOCK_STREAM (1), SOCK_DGRAM (2), SOCK_SEQPACKET (5) */
+  type: number;
+  /** SS_UNCONNECTED (1), SS_CONNECTING (2), SS_CONNECTED (3), SS_DISCONNECTING (4) */
+  state: number;
+  /** listening: the flag __SO_ACCEPTCON (0x10000), in state SS_UNCONNECTED */
+  listening: boolean;
+}
+
+const SO_ACCEPTCON = 0x10000;
+const SOCK_STREAM = 1;
+
+/**
+ * Parses /proc/<pid>/net/unix: "Num RefCount Protocol Flags Type St Inode Path". A connection not yet
+ * accepted shows with inode 0 and the listener's path; an abstract socket's path starts with '@'.
+ */
+export function parseUnixTable(text: string): UnixRow[] {
+  const rows: UnixRow[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 7) continue;
+    const flags = parseInt(f[3], 16);
+    const state = parseInt(f[5], 16);
+    // A path may hold spaces: it is the rest of the line after the inode.
+    const path = f.length > 7 ? line.trim().replace(/^(\S+\s+){7}/, '') : '';
+    rows.push({ inode: Number(f[6]), path, type: parseInt(f[4], 16), state, listening: (flags & SO_ACCEPTCON) !== 0 && state === 1 });
+  }
+  return rows;
+}
+
+/** Unix-domain sockets of the network namespace `pid` lives in (empty where the file is missing). */
+export function readUnixTable(pid: number | 'self' = 'self'): UnixRow[] {
+  return parseUnixTable(readText(`/proc/${pid}/net/unix`) ?? '');
+}
+
+/** Listening Unix stream sockets of the network namespace `pid` lives in: inode → path. */
+export function readUnixListeners(pid: number | 'self' = 'self'): Map<number, string> {
+  const listeners = new Map<number, string>();
+  for (const row of readUnixTable(pid)) if (row.listening && row.type === SOCK_STREAM && row.path !== '') listeners.set(row.inode, row.path);
+  return listeners;
+}
+
 /** Socket inodes of the network namespace `pid` lives in, by family: what a `socket:[inode]` descriptor is. */
-export function socketFamilies(pid: number | 'self' = 'self'): Map<number, string> {
+export function socketFamilies(pid: number | 'self' = 'self', unixRows: UnixRow[] = readUnixTable(pid)): Map<number, string> {
   const families = new Map<number, string>();
   for (const [file, family] of [['tcp', 'tcp'], ['tcp6', 'tcp'], ['udp', 'udp'], ['udp6', 'udp'], ['raw', 'raw'], ['raw6', 'raw']]) {
     const text = readText(`/proc/${pid}/net/${file}`);
@@ -361,11 +407,7 @@ export function socketFamilies(pid: number | 'self' = 'self'): Map<number, strin
       if (f.length >= 10) families.set(Number(f[9]), family);
     }
   }
-  const unix = readText(`/proc/${pid}/net/unix`);
-  for (const line of (unix ?? '').split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length >= 7) families.set(Number(f[6]), 'unix');
-  }
+  for (const row of unixRows) families.set(row.inode, 'unix');
   return families;
 }
 

@@ -1,4 +1,5 @@
-import { listProcesses, ProcessInfo, readListeners, readProcess, socketInodes } from './procfs';
+import { ListenAt } from './endpoint';
+import { listProcesses, ProcessInfo, readListeners, readProcess, readUnixListeners, socketInodes } from './procfs';
 
 /** Where the server sits in what the kit started: the server process and the launchers above it. */
 export interface ServerProcess {
@@ -9,15 +10,20 @@ export interface ServerProcess {
 }
 
 /**
- * Pids among `pids` that hold a LISTEN socket on `port` (any port when undefined). `inodes`: the socket
- * inodes of each pid, when the caller has just read them.
+ * Pids among `pids` that hold a listening socket where `at` says: a TCP LISTEN socket on its port (any
+ * port when undefined), or a listening Unix stream socket bound to its path. `port`: the port found (for
+ * a Unix socket, undefined). `inodes`: the socket inodes of each pid, when the caller has just read them.
  */
-export function listenHolders(pids: number[], port: number | undefined, inodes = new Map(pids.map((pid) => [pid, socketInodes(pid)]))): { pids: number[]; port?: number } {
+export function listenHolders(pids: number[], at: ListenAt, inodes = new Map(pids.map((pid) => [pid, socketInodes(pid)]))): { pids: number[]; port?: number } {
   if (pids.length === 0) return { pids: [] };
   // Most polls come before the server has any socket: then there is no table to read.
   if ([...inodes.values()].every((list) => list.length === 0)) return { pids: [] };
-  const listening = new Map<number, number>();
-  for (const [inode, p] of readListeners(pids[0])) if (port === undefined || p === port) listening.set(inode, p);
+  const listening = new Map<number, number | undefined>();
+  if (at.path !== undefined) {
+    for (const [inode, path] of readUnixListeners(pids[0])) if (path === at.path) listening.set(inode, undefined);
+  } else {
+    for (const [inode, p] of readListeners(pids[0])) if (at.port === undefined || p === at.port) listening.set(inode, p);
+  }
   const holders: number[] = [];
   let found: number | undefined;
   for (const pid of pids) {

@@ -1,11 +1,22 @@
 import { LaunchedTarget } from './launcher';
-import { fdKind, openFds, ProcessInfo, processTree, readTcpTable, socketFamilies, socketInodes, TcpRow, threadStackMappings } from './procfs';
+import { ProtocolClient } from './client';
+import { fdKind, openFds, ProcessInfo, processTree, readTcpTable, readUnixTable, socketFamilies, socketInodes, TcpRow, threadStackMappings } from './procfs';
 
 /** A socket descriptor held by a process of the server tree. */
 export interface HeldSocket {
   pid: number;
   comm: string;
   row: TcpRow;
+}
+
+/**
+ * A session socket of a server on a Unix socket, held by a process of the tree: a connection it accepted
+ * (bound to the server's path, like its listener, but not listening). One entry per holding process.
+ */
+export interface HeldUnixSocket {
+  pid: number;
+  comm: string;
+  inode: number;
 }
 
 /** A descriptor held by a process of the server tree, of any kind. */
@@ -24,6 +35,8 @@ export interface TreeSample {
   processes: ProcessInfo[];
   /** TCP sockets (v4 and v6) held by any process of the tree, one entry per holding process */
   tcpSockets: HeldSocket[];
+  /** a server on a Unix socket: the session sockets held by the tree (empty over TCP) */
+  unixSessions: HeldUnixSocket[];
   /** every descriptor of every process of the tree */
   fds: HeldFd[];
   threads: number;
@@ -65,14 +78,21 @@ export function sampleTree(server: LaunchedTarget): TreeSample {
       if (row) tcpSockets.push({ pid: p.pid, comm: p.comm, row });
     }
   }
-  const families = socketFamilies(processes[0]?.pid ?? 'self');
+  const unixRows = readUnixTable(processes[0]?.pid ?? 'self');
+  // A Unix server's own sockets carry its path: the listener, and every connection it accepted.
+  const path = server.endpoint.path;
+  const unixStates = new Map(unixRows.filter((r) => path !== undefined && r.path === path && r.inode !== 0).map((r) => [r.inode, r.listening ? 'LISTEN' : 'session']));
+  const families = socketFamilies(processes[0]?.pid ?? 'self', unixRows);
   const fds: HeldFd[] = [];
+  const unixSessions: HeldUnixSocket[] = [];
   for (const p of processes) {
     for (const { fd, link } of openFds(p.pid)) {
       const kind = fdKind(link, families);
       const inode = /^socket:\[(\d+)\]$/.exec(link);
       const row = inode ? rows.get(Number(inode[1])) : undefined;
-      const label = kind === 'file' || kind === 'device' ? link : row ? `${kind} ${row.state}` : kind;
+      const unixState = inode ? unixStates.get(Number(inode[1])) : undefined;
+      if (unixState === 'session') unixSessions.push({ pid: p.pid, comm: p.comm, inode: Number(inode?.[1]) });
+      const label = kind === 'file' || kind === 'device' ? link : row ? `${kind} ${row.state}` : unixState ? `${kind} ${unixState}` : kind;
       fds.push({ pid: p.pid, fd, kind, label });
     }
   }
@@ -80,6 +100,7 @@ export function sampleTree(server: LaunchedTarget): TreeSample {
     at: Date.now(),
     processes,
     tcpSockets,
+    unixSessions,
     fds,
     threads: processes.reduce((n, p) => n + p.threads, 0),
     rssBytes: processes.reduce((n, p) => n + p.rssPages * PAGE_SIZE, 0),
@@ -101,6 +122,35 @@ export function treeRss(server: LaunchedTarget): number {
 /** "pid(comm) 127.0.0.1:3000<-127.0.0.1:51234 CLOSE_WAIT" for evidence. */
 export function describeSocket(s: HeldSocket): string {
   return `${s.pid}(${s.comm}) ${s.row.localAddress}:${s.row.localPort}<-${s.row.remoteAddress}:${s.row.remotePort} ${s.row.state}`;
+}
+
+/** "pid(comm) socket:[inode] session" for evidence. */
+export function describeUnixSocket(s: HeldUnixSocket): string {
+  return `${s.pid}(${s.comm}) socket:[${s.inode}] session`;
+}
+
+/** The inodes of the session sockets a sample holds (a server on a Unix socket). */
+export function sessionInodes(sample: TreeSample): Set<number> {
+  return new Set(sample.unixSessions.map((s) => s.inode));
+}
+
+/** Connections the tree holds: its TCP sockets, or its Unix session sockets (what holds still when idle). */
+export function heldConnections(sample: TreeSample): number {
+  return sample.tcpSockets.length + sample.unixSessions.length;
+}
+
+/**
+ * Whether the tree holds the server's end of every client's connection (accepted, not waiting in the
+ * backlog). Over TCP, by the ports; over a Unix socket, where nothing names the peer, by the session
+ * sockets that appeared since `before` (taken before the clients connected), one per client.
+ */
+export function holdsConnections(sample: TreeSample, clients: ProtocolClient[], before: TreeSample): boolean {
+  if (clients.some((c) => c.unixPath !== undefined)) {
+    const had = sessionInodes(before);
+    return [...sessionInodes(sample)].filter((inode) => !had.has(inode)).length >= clients.length;
+  }
+  const ports = new Set(sample.tcpSockets.map((h) => h.row.remotePort));
+  return clients.every((c) => ports.has(c.localPort));
 }
 
 export function describeProcess(p: ProcessInfo): string {

@@ -21,6 +21,8 @@ export const LONG_ONLY_FILES = [
   '/conformance/test/harness/kill-scenarios', '/conformance/test/cli/strangers',
   // a packed tarball and the example project installed as a user would: npm and a C build, a minute or more
   '/conformance/test/cli/installed-package', '/conformance/test/cli/example-project',
+  // the ten reference servers the quick tier does not run over a Unix socket
+  '/conformance/test/suite/unix-long',
 ];
 /** Test files neither the quick nor the long tier runs: only the full one. */
 export const FULL_ONLY_FILES = ['/conformance/test/stress/'];

@@ -48,6 +48,8 @@ static void usage(int default_workers)
     printf("usage: %s [options]\n"
            "  --host ADDR               address to listen on (default 127.0.0.1; ::1 for IPv6)\n"
            "  --port N                  TCP port, 0 = any free port (default 3000)\n"
+           "  --unix PATH               listen on a Unix-domain stream socket at PATH instead\n"
+           "                            (not with --host, --port)\n"
            "  --delay-ms N              work time per message in ms (default 2000)\n"
            "  --workers N               %s\n"
            "  --max-message-bytes N     longest message without ETX (default 65536)\n"
@@ -88,6 +90,7 @@ void parse_options(int argc, char **argv, struct options *o, int default_workers
         .max_message_bytes = 65536,
         .grace_ms = -1, /* not given: set after parsing, from the delay */
     };
+    const char *tcp_flag = NULL; /* --host or --port, given: not with --unix */
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
@@ -114,7 +117,8 @@ void parse_options(int argc, char **argv, struct options *o, int default_workers
             value = NULL;
         }
 
-        if (strcmp(name, "--host") && strcmp(name, "--port") && strcmp(name, "--delay-ms") &&
+        if (strcmp(name, "--host") && strcmp(name, "--port") && strcmp(name, "--unix") &&
+            strcmp(name, "--delay-ms") &&
             strcmp(name, "--workers") && strcmp(name, "--max-message-bytes") &&
             strcmp(name, "--grace-ms"))
             bad_usage("unknown option", name);
@@ -125,8 +129,14 @@ void parse_options(int argc, char **argv, struct options *o, int default_workers
             if (*value == '\0')
                 bad_usage("invalid value for --host:", value);
             o->host = value;
+            tcp_flag = "--host";
         } else if (strcmp(name, "--port") == 0) {
             o->port = (int)parse_number(name, value, 0, 65535);
+            tcp_flag = "--port";
+        } else if (strcmp(name, "--unix") == 0) {
+            if (*value == '\0')
+                bad_usage("invalid value for --unix:", value);
+            o->unix_path = value;
         } else if (strcmp(name, "--delay-ms") == 0) {
             o->delay_ms = parse_number(name, value, 0, 86400000);
         } else if (strcmp(name, "--workers") == 0) {
@@ -137,6 +147,9 @@ void parse_options(int argc, char **argv, struct options *o, int default_workers
             o->grace_ms = parse_number(name, value, 0, 86400000);
         }
     }
+    /* One address: a socket path, or a TCP host and port. */
+    if (o->unix_path && tcp_flag)
+        bad_usage("--unix cannot be combined with", tcp_flag);
     /* A drain finishes the work a session has queued (a few messages, worked one after another):
      * 4 work delays, never under 5 s. */
     if (o->grace_ms < 0)

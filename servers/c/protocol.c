@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,8 +26,61 @@ static volatile sig_atomic_t stop_listen_fd = -1; /* the listener request_stop()
 
 /* ---- sockets ----------------------------------------------------------------- */
 
+/* The socket file this process bound (--unix), removed at its exit. */
+static const char *bound_path;
+static pid_t bound_by;
+
+static void remove_socket_file(void)
+{
+    /* Forked children (workers, a child per connection) run atexit too: the file is the binder's. */
+    if (bound_path && getpid() == bound_by && unlink(bound_path) < 0 && errno != ENOENT)
+        warn("unlink(--unix path)");
+}
+
+static _Noreturn void cannot_listen_on_path(const char *path, const char *why)
+{
+    fprintf(stderr, "%s: cannot listen on unix:%s: %s\n", prog, path, why);
+    exit(1);
+}
+
+static int open_unix_listener(const char *path, bool nonblocking)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof sa.sun_path) {
+        fprintf(stderr, "%s: invalid value for --unix: '%s' (longer than %zu bytes)\n", prog, path,
+                sizeof sa.sun_path - 1);
+        exit(2);
+    }
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    /* A file left by a server that was killed would make bind() fail: replace it, but only a socket. */
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode))
+            cannot_listen_on_path(path, "it exists and is not a socket (not replaced)");
+        if (unlink(path) < 0 && errno != ENOENT)
+            cannot_listen_on_path(path, strerror(errno));
+    } else if (errno != ENOENT) {
+        cannot_listen_on_path(path, strerror(errno));
+    }
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
+    if (fd < 0)
+        die("socket(AF_UNIX)");
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+        cannot_listen_on_path(path, strerror(errno));
+    bound_path = path;
+    bound_by = getpid();
+    if (atexit(remove_socket_file) != 0)
+        die("atexit");
+    if (listen(fd, SOMAXCONN) < 0)
+        cannot_listen_on_path(path, strerror(errno));
+    return fd;
+}
+
 int open_listener(const struct options *o, bool nonblocking)
 {
+    if (o->unix_path)
+        return open_unix_listener(o->unix_path, nonblocking);
+
     char port[16];
     snprintf(port, sizeof port, "%d", o->port);
     struct addrinfo hints = {
@@ -73,6 +128,13 @@ void print_ready_line(int listen_fd)
     socklen_t len = sizeof ss;
     if (getsockname(listen_fd, (struct sockaddr *)&ss, &len) < 0)
         die("getsockname");
+    if (ss.ss_family == AF_UNIX) {
+        if (printf("listening on unix:%s\n", ((struct sockaddr_un *)&ss)->sun_path) < 0)
+            die("printf");
+        if (fflush(stdout) != 0)
+            die("fflush(stdout)");
+        return;
+    }
     struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
     bool is_v6 = ss.ss_family == AF_INET6;

@@ -31,6 +31,7 @@
 struct options {
     const char *host;         /* --host, default 127.0.0.1 */
     int port;                 /* --port, default 3000; 0 = any free port */
+    const char *unix_path;    /* --unix: a Unix-domain stream socket instead of TCP; NULL = TCP */
     long delay_ms;            /* --delay-ms, default 2000: work time per message */
     int workers;              /* --workers: pool size (pool models only) */
     size_t max_message_bytes; /* --max-message-bytes, default 65536 */
@@ -55,9 +56,13 @@ void xclose(int fd);
 /* ---- sockets -------------------------------------------------------------- */
 
 /* socket + SO_REUSEADDR + bind + listen(SOMAXCONN), CLOEXEC. Exits 2 if --host
- * does not resolve, 1 if the address cannot be bound (e.g. in use). */
+ * does not resolve, 1 if the address cannot be bound (e.g. in use).
+ * With --unix: a stale socket file at the path is replaced (anything else there
+ * is not: exit 1), and the file is removed when the process that bound it exits
+ * (atexit; forked children that exit leave it alone). */
 int open_listener(const struct options *o, bool nonblocking);
-/* Prints the one ready line, "listening on 127.0.0.1:41234" or "[::1]:41234". */
+/* Prints the one ready line, "listening on 127.0.0.1:41234", "[::1]:41234" or
+ * "unix:/run/x.sock". */
 void print_ready_line(int listen_fd);
 /* Raises the soft RLIMIT_NOFILE to the hard limit: 1000 sessions need > 1024 fds. */
 void raise_fd_limit(void);

@@ -2,7 +2,7 @@
 // delay. Every connection becomes a session at once; there is no limit on how many.
 import { createServer } from 'net';
 import { optionsFromCommandLine } from './options';
-import { announceReady, listenOrExit, onShutdownSignal, SessionSet } from './lifecycle';
+import { announceReady, listenAddressOf, listenOrExit, onShutdownSignal, SessionSet } from './lifecycle';
 import { serveSocket } from './session';
 
 const PROGRAM = 'event-loop';
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     sessions.add(serveSocket(socket, options));
   });
-  announceReady(await listenOrExit(server, options.host, options.port, PROGRAM));
+  announceReady(await listenOrExit(server, listenAddressOf(options), PROGRAM));
 
   onShutdownSignal(async () => {
     server.close();

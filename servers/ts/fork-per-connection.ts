@@ -5,7 +5,7 @@ import { createServer } from 'net';
 import { fork } from 'child_process';
 import * as path from 'path';
 import { optionsFromCommandLine, sessionFlags } from './options';
-import { announceReady, listenOrExit, onShutdownSignal } from './lifecycle';
+import { announceReady, listenAddressOf, listenOrExit, onShutdownSignal } from './lifecycle';
 import { ChildSet, descriptorHeadroom } from './child-processes';
 import type { ConnectionChildMessage } from './fork-per-connection-child';
 
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     child.send(handOver, socket, (err) => err && socket.destroy());
   });
 
-  announceReady(await listenOrExit(server, options.host, options.port, PROGRAM));
+  announceReady(await listenOrExit(server, listenAddressOf(options), PROGRAM));
 
   onShutdownSignal(async () => {
     shuttingDown = true;

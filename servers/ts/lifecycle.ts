@@ -1,18 +1,49 @@
 // Process lifecycle shared by all models: the ready line, fatal start-up errors, shutdown signals,
 // and draining a set of sessions within a grace period.
+import { lstatSync, unlinkSync } from 'fs';
 import type { AddressInfo, Server } from 'net';
+import type { ServerOptions } from './options';
 import type { SocketSession } from './session';
+
+/** Where a server listens: a TCP host and port, or the path of a Unix-domain stream socket (--unix). */
+export type ListenAddress = { host: string; port: number } | { path: string };
+
+export function listenAddressOf(options: ServerOptions): ListenAddress {
+  return options.unix !== undefined ? { path: options.unix } : { host: options.host, port: options.port };
+}
+
+/** `127.0.0.1:41234`, `[::1]:41234`, or `unix:/run/x.sock`. */
+export function formatListenAddress(at: ListenAddress): string {
+  return 'path' in at ? `unix:${at.path}` : formatAddress(at.host, at.port);
+}
+
+/**
+ * A socket file left by a server that was killed would make bind() fail (EADDRINUSE): it is removed.
+ * Anything else at that path is not ours to delete: the start fails instead.
+ */
+export function replaceStaleSocket(path: string): void {
+  let isSocket: boolean;
+  try {
+    isSocket = lstatSync(path).isSocket();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if (!isSocket) throw new Error('it exists and is not a socket (not replaced)');
+  unlinkSync(path);
+}
 
 /** `127.0.0.1:41234` or `[::1]:41234`. */
 export function formatAddress(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-/** The one line a server ever writes on stdout, once it accepts connections. */
-export function announceReady(address: AddressInfo | { address: string; port: number }): void {
+/** The one line a server ever writes on stdout, once it accepts connections; a string is a socket path. */
+export function announceReady(address: AddressInfo | { address: string; port: number } | string): void {
   // A launcher that closes our stdout early must not crash us with EPIPE.
   process.stdout.on('error', () => undefined);
-  process.stdout.write(`listening on ${formatAddress(address.address, address.port)}\n`);
+  const where = typeof address === 'string' ? `unix:${address}` : formatAddress(address.address, address.port);
+  process.stdout.write(`listening on ${where}\n`);
 }
 
 /**
@@ -21,7 +52,7 @@ export function announceReady(address: AddressInfo | { address: string; port: nu
  */
 export function reportStartupError(program: string, what: string, err: unknown): number {
   const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
-  process.stderr.write(`${program}: ${what}: ${code ?? String(err)}\n`);
+  process.stderr.write(`${program}: ${what}: ${code ?? (err instanceof Error ? err.message : String(err))}\n`);
   return ['ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL', 'EINVAL', 'EAI_NONAME'].includes(code ?? '') ? 2 : 1;
 }
 
@@ -78,24 +109,35 @@ export class SessionSet {
   }
 }
 
-/** server.listen as a promise that rejects if the server cannot listen. */
-export function listen(server: Server, host: string, port: number, program: string): Promise<AddressInfo> {
+/**
+ * server.listen as a promise that rejects if the server cannot listen. Resolves with the address, or the
+ * socket's path; closing the server removes the socket file (libuv unlinks the path it bound).
+ */
+export function listen(server: Server, at: ListenAddress, program: string): Promise<AddressInfo | string> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host, port, backlog: 511 }, () => {
+    if ('path' in at) {
+      try {
+        replaceStaleSocket(at.path);
+      } catch (err) {
+        reject(err);
+        return;
+      }
+    }
+    server.listen({ ...at, backlog: 511 }, () => {
       server.off('error', reject);
       // Errors after start-up (e.g. EMFILE on accept) must not kill the server.
       server.on('error', (err) => process.stderr.write(`${program}: ${String(err)}\n`));
-      resolve(server.address() as AddressInfo);
+      resolve(server.address() as AddressInfo | string);
     });
   });
 }
 
 /** listen(); a failure to listen ends the process as a start-up error. */
-export async function listenOrExit(server: Server, host: string, port: number, program: string): Promise<AddressInfo> {
+export async function listenOrExit(server: Server, at: ListenAddress, program: string): Promise<AddressInfo | string> {
   try {
-    return await listen(server, host, port, program);
+    return await listen(server, at, program);
   } catch (err) {
-    exitOnStartupError(program, `cannot listen on ${formatAddress(host, port)}`, err);
+    exitOnStartupError(program, `cannot listen on ${formatListenAddress(at)}`, err);
   }
 }

@@ -11,7 +11,7 @@ import { createServer, type AddressInfo, type Socket } from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { optionsFromCommandLine, sessionFlags } from './options';
-import { announceReady, formatAddress, listen, onShutdownSignal, reportStartupError } from './lifecycle';
+import { announceReady, formatListenAddress, listen, listenAddressOf, onShutdownSignal, reportStartupError } from './lifecycle';
 import { ChildSet } from './child-processes';
 import type { PrimaryToWorker, WorkerToPrimary } from './master-worker-messages';
 
@@ -83,12 +83,12 @@ async function main(): Promise<void> {
   onShutdownSignal(() => void stopAndExit(0));
   for (let i = 0; i < options.workers; i++) startWorker();
   await allWorkersReady;
-  let address: AddressInfo;
+  let address: AddressInfo | string;
   try {
-    address = await listen(server, options.host, options.port, PROGRAM);
+    address = await listen(server, listenAddressOf(options), PROGRAM);
   } catch (err) {
     // Stop (and reap) the workers before leaving.
-    await stopAndExit(reportStartupError(PROGRAM, `cannot listen on ${formatAddress(options.host, options.port)}`, err));
+    await stopAndExit(reportStartupError(PROGRAM, `cannot listen on ${formatListenAddress(listenAddressOf(options))}`, err));
     return;
   }
   if (shuttingDown) return;

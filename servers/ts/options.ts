@@ -4,6 +4,8 @@
 export interface ServerOptions {
   host: string;
   port: number;
+  /** --unix: listen on this Unix-domain stream socket path instead of TCP host:port. */
+  unix?: string;
   delayMs: number;
   workers: number;
   maxMessageBytes: number;
@@ -20,7 +22,7 @@ export interface ModelDefaults {
 export class OptionsError extends Error {}
 
 interface IntegerFlag {
-  key: Exclude<keyof ServerOptions, 'host'>;
+  key: Exclude<keyof ServerOptions, 'host' | 'unix'>;
   min: number;
   max: number;
 }
@@ -38,6 +40,7 @@ export function usage(defaults: ModelDefaults): string {
     `usage: ${defaults.program} [options]`,
     '  --host HOST               address to listen on (default 127.0.0.1)',
     '  --port N                  TCP port, 0 = any free port (default 3000)',
+    '  --unix PATH               listen on a Unix-domain stream socket at PATH instead (not with --host, --port)',
     '  --delay-ms N              work delay per message in ms (default 2000)',
     defaults.workers === null
       ? '  --workers N               accepted for uniformity, ignored by this model'
@@ -67,12 +70,14 @@ export function parseOptions(argv: readonly string[], defaults: ModelDefaults): 
     maxMessageBytes: 65536,
     graceMs: -1, // not given: see defaultGraceMs
   };
+  const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') return null;
     const eq = arg.indexOf('=');
     const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    if (flag !== '--host' && !(flag in INTEGER_FLAGS)) throw new OptionsError(`unknown option '${arg}'`);
+    if (flag !== '--host' && flag !== '--unix' && !(flag in INTEGER_FLAGS)) throw new OptionsError(`unknown option '${arg}'`);
+    given.add(flag);
     let value: string;
     if (eq > 0 && flag !== arg) {
       value = arg.slice(eq + 1);
@@ -83,11 +88,17 @@ export function parseOptions(argv: readonly string[], defaults: ModelDefaults): 
     if (flag === '--host') {
       if (value === '') throw new OptionsError('--host needs a non-empty value');
       options.host = value;
+    } else if (flag === '--unix') {
+      if (value === '') throw new OptionsError('--unix needs a non-empty path');
+      options.unix = value;
     } else {
       const spec = INTEGER_FLAGS[flag];
       options[spec.key] = parseInteger(flag, value, spec);
     }
   }
+  // A server listens on one address: a path, or a TCP host and port.
+  const tcp = ['--host', '--port'].filter((f) => given.has(f));
+  if (given.has('--unix') && tcp.length > 0) throw new OptionsError(`--unix cannot be combined with ${tcp.join(' or ')}`);
   if (options.graceMs < 0) options.graceMs = defaultGraceMs(options.delayMs);
   return options;
 }

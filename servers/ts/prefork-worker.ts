@@ -4,6 +4,7 @@ import { createServer, type Server } from 'net';
 import { optionsFromCommandLine } from './options';
 import { onShutdownSignal, SessionSet } from './lifecycle';
 import { serveSocket } from './session';
+import { listenOnHandle } from './listen-handle';
 import type { ParentToWorker, WorkerToParent } from './prefork-messages';
 
 const options = optionsFromCommandLine({ program: 'prefork-worker', workers: null });
@@ -32,7 +33,7 @@ function acceptOne(listenHandle: object): void {
     process.exit(1);
   });
   listening = server;
-  server.listen(listenHandle, () => tellParent({ cmd: 'listening' }));
+  listenOnHandle(server, listenHandle, () => tellParent({ cmd: 'listening' }));
 }
 
 async function drain(): Promise<void> {

@@ -5,8 +5,8 @@
 import { fork, type ChildProcess, type SendHandle } from 'child_process';
 import * as path from 'path';
 import { optionsFromCommandLine, sessionFlags } from './options';
-import { announceReady, exitOnStartupError, formatAddress, onShutdownSignal } from './lifecycle';
-import { bindListenHandle, type RawTcpHandle } from './listen-handle';
+import { announceReady, exitOnStartupError, formatListenAddress, listenAddressOf, onShutdownSignal } from './lifecycle';
+import { bindListenHandle, type BoundHandle, type RawListenHandle } from './listen-handle';
 import { ChildSet } from './child-processes';
 import type { ParentToWorker, WorkerToParent } from './prefork-messages';
 
@@ -17,21 +17,21 @@ const RESPAWN_DELAY_MS = 100;
 
 async function main(): Promise<void> {
   const options = optionsFromCommandLine({ program: PROGRAM, workers: 5 });
-  let bound: Awaited<ReturnType<typeof bindListenHandle>>;
+  let bound: BoundHandle;
   try {
-    bound = await bindListenHandle(options.host, options.port);
+    bound = await bindListenHandle(listenAddressOf(options));
   } catch (err) {
-    exitOnStartupError(PROGRAM, `cannot listen on ${formatAddress(options.host, options.port)}`, err);
+    exitOnStartupError(PROGRAM, `cannot listen on ${formatListenAddress(listenAddressOf(options))}`, err);
   }
-  const listenHandle: RawTcpHandle = bound.handle;
+  const listenHandle: RawListenHandle = bound.handle;
   const workers = new ChildSet();
   const everListening = new Set<number>();
   let announced = false;
   let shuttingDown = false;
 
-  function send(child: ChildProcess, message: ParentToWorker, handle?: RawTcpHandle): void {
+  function send(child: ChildProcess, message: ParentToWorker, handle?: RawListenHandle): void {
     if (!child.connected) return;
-    // A raw libuv TCP handle is a valid handle to pass (type 'net.Native'), but @types/node only
+    // A raw libuv TCP or pipe handle is a valid handle to pass (type 'net.Native'), but @types/node only
     // lists Socket/Server there.
     child.send(message, handle as unknown as SendHandle, () => undefined);
   }
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
       everListening.add(child.pid);
       if (!announced && everListening.size >= options.workers) {
         announced = true;
-        announceReady(bound);
+        announceReady(bound.address);
       }
     }
   }

@@ -3,7 +3,7 @@
 // its end before the next one is touched.
 import { createServer, type Socket } from 'net';
 import { optionsFromCommandLine } from './options';
-import { announceReady, listenOrExit, onShutdownSignal, SessionSet } from './lifecycle';
+import { announceReady, listenAddressOf, listenOrExit, onShutdownSignal, SessionSet } from './lifecycle';
 import { serveSocket } from './session';
 
 const PROGRAM = 'single-process';
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     void serveInArrivalOrder();
   });
 
-  announceReady(await listenOrExit(server, options.host, options.port, PROGRAM));
+  announceReady(await listenOrExit(server, listenAddressOf(options), PROGRAM));
 
   onShutdownSignal(async () => {
     draining = true;

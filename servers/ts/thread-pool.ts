@@ -5,7 +5,7 @@ import { createServer, type Socket } from 'net';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { optionsFromCommandLine } from './options';
-import { announceReady, listenOrExit, onShutdownSignal, withinGrace } from './lifecycle';
+import { announceReady, listenAddressOf, listenOrExit, onShutdownSignal, withinGrace } from './lifecycle';
 import { RelayedSession } from './thread-pool-relay';
 import type { SessionLimits } from './session';
 
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   });
 
   await Promise.all(Array.from({ length: options.workers }, startThread));
-  announceReady(await listenOrExit(server, options.host, options.port, PROGRAM));
+  announceReady(await listenOrExit(server, listenAddressOf(options), PROGRAM));
 
   onShutdownSignal(async () => {
     shuttingDown = true;

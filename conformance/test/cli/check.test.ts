@@ -1,7 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { machineLockDir } from '../../harness/machine-lock';
 import { referenceCommand } from '../../reference';
-import { cli, leftBehindBy } from './run-cli';
+import { cli, cliWith, leftBehindBy } from './run-cli';
 import { fixtureCommand } from '../harness/launch-fixtures';
 import { mutantCommand, mutants } from '../../../fixtures/mutants/catalogue';
 import { scratchDir } from '../scratch';
@@ -59,6 +60,18 @@ describe('server-models check: results', () => {
     const report = JSON.parse(readFileSync(json, 'utf8')) as { cases: { id: string; outcome: string }[] };
     expect(report.cases.length).toBeGreaterThan(5);
     expect(report.cases.every((c) => c.id.startsWith('protocol.') && c.outcome === 'pass')).toBe(true);
+    expect(leftBehindBy(r.pid)).toEqual([]);
+  });
+  test('a server on a Unix socket ({socket}): the close cases pass, and no socket file or directory is left behind', async () => {
+    // The kit makes each {socket} directory under TMPDIR: a private one here, so that what is left there is this run's.
+    const tmp = scratchDir('sm-check-unix');
+    const cmd = referenceCommand('event-loop', 'ts', 'unix');
+    expect(cmd).toMatch(/ --unix \{socket\} --delay-ms \{delayMs\}$/);
+    const r = await cliWith({ TMPDIR: tmp, SM_LOCK_DIR: machineLockDir() }, 'check', '--cmd', cmd, '--model', 'event-loop', '--delay-ms', '100', '--only', 'close.*');
+    expect(r.stdout).toMatch(/^PASS {2}close\.goodbye\.fin /m);
+    expect(r.stdout).toMatch(/^7 passed, 0 failed/m);
+    expect(r.code).toBe(0);
+    expect(readdirSync(tmp)).toEqual([]);
     expect(leftBehindBy(r.pid)).toEqual([]);
   });
   test('a broken server: exit 1, the failing case with expected, actual and evidence', async () => {

@@ -192,6 +192,7 @@ describe('flags', () => {
     [['--port', '4000', '--text', 'a\x03b'], /--text must be printable ASCII/],
     [['--port', '4000', '--text', 'goodbye'], /use --goodbye/],
     [['--port', '4000', '--bogus'], /--bogus/],
+    [['--unix', '/run/x.sock', '--port', '4000'], /--unix cannot go with --port or --host/],
   ])('%j is a usage error', (args, message) => {
     expect(() => parseClientArgs(args)).toThrow(UsageError);
     expect(() => parseClientArgs(args)).toThrow(message);
@@ -351,6 +352,21 @@ async function misbehavingServer(answer: (socket: Socket) => void): Promise<{ po
   if (address === null || typeof address === 'string') throw new Error('no TCP address');
   return { port: address.port, server };
 }
+
+describe('over a Unix socket', () => {
+  test('--unix PATH: the clients connect to the path; the summary shows every FIN (the end of file)', async () => {
+    const server = await launchTarget(resolveTarget(referenceTarget('event-loop', 'ts', DELAY_MS, undefined, 'unix')), makeDeadlines(DELAY_MS, 1));
+    const path = server.endpoint.path as string;
+    const r = await runClient('--unix', path, '--clients', '2', '--messages', '1', '--goodbye');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`× 1 message "hello" to ${path}, then goodbye`);
+    expect(r.stdout).toMatch(/^total \d+ ms: 2 of 2 clients got all 1 acks and a FIN after goodbye$/m);
+    await server.stop();
+    const gone = await runClient('--unix', path, '--clients', '1', '--messages', '1');
+    expect(gone.code).toBe(2);
+    expect(gone.stderr).toBe(`server-models: cannot connect to ${path}: no such socket file (is a server listening there?)\n`);
+  });
+});
 
 describe('connection errors', () => {
   test('a port nobody listens on: one clear line, exit 2', async () => {

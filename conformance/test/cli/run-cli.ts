@@ -14,9 +14,14 @@ export interface CliRun {
 
 /** Runs the CLI as a user would (through bin/), with colour off. */
 export function cli(...args: string[]): Promise<CliRun> {
+  return cliWith({}, ...args);
+}
+
+/** cli() with variables added to its environment. */
+export function cliWith(env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliRun> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(packageRoot(), 'bin', 'server-models.js'), ...args], {
-      env: { ...process.env, NO_COLOR: '1' },
+      env: { ...process.env, NO_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { pollUntil } from '../../harness/deadlines';
-import { listProcesses } from '../../harness/procfs';
+import { listProcesses, readUnixListeners } from '../../harness/procfs';
 import { allCases } from '../../cases';
 import { packageRoot } from '../../harness/paths';
 import { MODELS, REFERENCE_MODELS } from '../../harness/models';
@@ -81,6 +81,34 @@ describe('server-models serve', () => {
       serve.kill(sig);
       expect(await exited).toBe(0);
       expect(await pollUntil(() => !listProcesses().some((p) => p.pid === server?.pid && p.state !== 'Z'), 5000)).toBe(true);
+    } finally {
+      try {
+        process.kill(-(serve.pid as number), 'SIGKILL');
+      } catch {
+        // already gone, as it should be
+      }
+    }
+  });
+
+  test.each(langs)('serve event-loop --lang %s --unix PATH listens on that path; the server removes it when it exits on SIGTERM', async (lang) => {
+    const path = join(scratchDir('sm-serve-unix'), 'serve.sock');
+    const serve = spawn(process.execPath, [join(packageRoot(), 'bin', 'server-models.js'), 'serve', 'event-loop', '--lang', lang, '--unix', path, '--delay-ms', '0'], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      let out = '';
+      let exitCode: number | null | undefined;
+      serve.stdout.on('data', (d) => (out += d));
+      serve.on('exit', (code) => (exitCode = code));
+      expect(await pollUntil(() => out.includes(`listening on unix:${path}`), 10_000)).toBe(true);
+      expect([...readUnixListeners().values()]).toContain(path);
+      // The signal goes to the server itself, as a process manager would send it; serve exits with it.
+      const server = listProcesses().find((p) => p.ppid === serve.pid);
+      process.kill(server?.pid as number, 'SIGTERM');
+      expect(await pollUntil(() => exitCode !== undefined, 10_000)).toBe(true);
+      expect(exitCode).toBe(0);
+      expect(existsSync(path)).toBe(false);
     } finally {
       try {
         process.kill(-(serve.pid as number), 'SIGKILL');

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,8 @@ import { RUN_MARKER_ENV } from '../../harness/reaper';
 import { resolveTarget } from '../../harness/target';
 import { runMarker } from '../../harness/watchdog';
 import { fixtureCommand } from './launch-fixtures';
+import { referenceCommand } from '../../reference';
+import { ProtocolClient } from '../../harness/client';
 import { ConformanceCase } from '../../cases/types';
 import { runCase } from '../../runner';
 import { caseDefaults } from '../case-defaults';
@@ -82,6 +85,30 @@ describe('launchTarget', () => {
     expect(await pollUntil(() => (helpers = server.sweepPids().filter((pid) => !server.memberPids().includes(pid))).length > 0, 5000)).toBe(true);
     await server.stop();
     expect(helpers.filter(alive)).toEqual([]);
+  });
+});
+
+describe('launchTarget on a Unix socket', () => {
+  const eventLoop = (cmd: string, unix?: string) => resolveTarget({ name: 'unix', cmd, model: 'event-loop', delayMs: 0, unix });
+
+  test('{socket}: a fresh path in a private directory per start, ready by /proc/net/unix, removed once stopped', async () => {
+    const cmd = referenceCommand('event-loop', 'ts', 'unix');
+    const [a, b] = await Promise.all([launchTarget(eventLoop(cmd), deadlines), launchTarget(eventLoop(cmd), deadlines)]);
+    const path = a.endpoint.path as string;
+    expect(path).toMatch(/server-models-.+\/server\.sock$/);
+    expect(b.endpoint.path).not.toBe(path);
+    expect(a.command).toContain(`--unix ${path}`);
+    const client = await ProtocolClient.connectTo(a.endpoint, 2000);
+    await client.send('hello');
+    expect(await client.waitForAcks(1, 2000)).toBe(true);
+    client.close();
+    await Promise.all([a.stop(), b.stop()]);
+    expect([existsSync(dirname(path)), existsSync(dirname(b.endpoint.path as string))]).toEqual([false, false]);
+  });
+
+  test('a fixed path: a server that never listens there is a LaunchError naming the path', async () => {
+    const path = join(scratch, 'fixed.sock');
+    await expect(launchTarget(eventLoop(fixtureCommand('never-listens', '0'), path), quick)).rejects.toThrow(`did not listen on ${path} within 1500 ms`);
   });
 });
 

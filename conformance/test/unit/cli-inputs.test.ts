@@ -12,12 +12,14 @@ describe('manifest', () => {
       manifest([
         { name: 'mine', cmd: './server --port {port}', model: 'prefork', workers: 4, delayMs: 300, cwd: 'bin' },
         { cmd: 'python3 srv.py', model: 'event-loop' },
+        { cmd: './daemon', model: 'event-loop', unix: '/run/daemon.sock' },
       ], { timeoutMultiplier: 2 }),
       '/proj/targets.json',
     );
     expect(m.timeoutMultiplier).toBe(2);
     expect(m.targets[0]).toMatchObject({ name: 'mine', model: 'prefork', workers: 4, limit: 4, delayMs: 300, cwd: '/proj/bin' });
     expect(m.targets[1]).toMatchObject({ name: 'target 2', limit: 'unbounded', delayMs: 2000, port: 3000, cwd: '/proj' });
+    expect(m.targets[2]).toMatchObject({ name: 'target 3', unix: '/run/daemon.sock', port: undefined });
   });
 
   test.each([
@@ -30,6 +32,8 @@ describe('manifest', () => {
     ['wrong type', manifest([{ cmd: 'x', model: 'prefork', workers: '4' }]), /targets\.json: targets\[0\]\.workers must be a positive integer, got "4"/],
     ['bad value', manifest([{ cmd: 'x', model: 'prefork' }, { cmd: 'y', model: 'prefork', workers: 0 }]), /targets\.json: targets\[1\]\.workers must be a positive integer, got 0/],
     ['port out of range', manifest([{ cmd: 'x', model: 'prefork', port: 70000 }]), /targets\[0\]\.port must be at most 65535/],
+    ['a socket path with a port', manifest([{ cmd: 'x', model: 'prefork', unix: '/run/x.sock', port: 8080 }]), /targets\[0\]\.unix cannot go with port/],
+    ['{socket} with {port}', manifest([{ cmd: 'x {socket} {port}', model: 'prefork' }]), /targets\[0\]\.cmd has both \{socket\} and \{port\}/],
     ['env not strings', manifest([{ cmd: 'x', model: 'prefork', env: { A: 1 } }]), /targets\[0\]\.env must be an object of string values/],
     ['duplicate names', manifest([{ name: 'a', cmd: 'x', model: 'prefork' }, { name: 'a', cmd: 'y', model: 'prefork' }]), /targets\[1\]\.name "a" is used twice/],
     ['bad multiplier', manifest([{ cmd: 'x', model: 'prefork' }], { timeoutMultiplier: -1 }), /timeoutMultiplier must be a positive number/],

@@ -2,7 +2,10 @@ import { connect, createServer, Server, Socket } from 'node:net';
 import { AddressInfo } from 'node:net';
 import { ClientOptions, ProtocolClient } from '../../harness/client';
 import { pollUntil } from '../../harness/deadlines';
-import { batchedCloseClassifier, classifyCloseRereading, closeKindViaSockDiag, MISSING_ROW_REREADS } from '../../harness/close-kind';
+import { batchedCloseClassifier, classifyCloseRereading, classifyUnixEnd, closeKindViaSockDiag, MISSING_ROW_REREADS } from '../../harness/close-kind';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { onPath } from '../../harness/listen-backlog';
 import { TcpRow } from '../../harness/procfs';
 
@@ -128,5 +131,49 @@ describe('classifyCloseRereading: a row missing from one read of /proc/net/tcp',
     const read = reader([[row('CLOSE_WAIT')]]);
     expect(classifyCloseRereading(40000, 7000, read)).toBe('fin');
     expect(read).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('over a Unix socket: the end of file is the FIN, ECONNRESET the RST', () => {
+  const errno = (code: string): never => {
+    throw Object.assign(new Error(code), { code });
+  };
+  test('classifyUnixEnd maps the next read of our socket', () => {
+    expect(classifyUnixEnd(7, () => 0)).toBe('fin');
+    expect(classifyUnixEnd(7, () => errno('ECONNRESET'))).toBe('rst');
+    expect(classifyUnixEnd(7, () => errno('EAGAIN'))).toBe('open');
+  });
+
+  /** A Unix server that answers the first bytes with "ack", then does what `ending` says; `paused` leaves what it is sent unread. */
+  async function unixClientOf(ending: (s: Socket) => void, paused: boolean): Promise<{ client: ProtocolClient; done: () => void }> {
+    const dir = mkdtempSync(join(tmpdir(), 'sm-close-kind-'));
+    const path = join(dir, 's.sock');
+    const sockets: Socket[] = [];
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: paused }, (s) => {
+      sockets.push(s);
+      s.on('error', () => undefined);
+      // paused: reply once the client's bytes are there, and leave them unread (pacing, not a wait for a condition)
+      if (paused) setTimeout(() => s.write('ack', () => ending(s)), 100);
+      else s.once('data', () => s.write('ack', () => ending(s)));
+    });
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    const client = await ProtocolClient.connectTo({ path }, 2000);
+    await client.send('hello');
+    return { client, done: () => { client.close(); for (const s of sockets) s.destroy(); server.close(); rmSync(dir, { recursive: true, force: true }); } };
+  }
+
+  test('a server that ends gracefully is seen as FIN; one that closes with our bytes unread as RST, after its ack', async () => {
+    const graceful = await unixClientOf((s) => s.end(), false);
+    const unread = await unixClientOf((s) => s.destroy(), true);
+    try {
+      expect((await graceful.client.waitForClose(2000)).kind).toBe('fin');
+      expect(graceful.client.text).toBe('ack');
+      expect(graceful.client.unixInode).toEqual(expect.any(Number));
+      expect((await unread.client.waitForClose(2000)).kind).toBe('rst');
+      expect(unread.client.text).toBe('ack'); // a Unix stream delivers what came before the reset
+    } finally {
+      graceful.done();
+      unread.done();
+    }
   });
 });

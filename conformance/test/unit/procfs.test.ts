@@ -1,7 +1,11 @@
 import { AddressInfo, createServer } from 'node:net';
 import { spawn } from 'node:child_process';
 import { pollUntil } from '../../harness/deadlines';
-import { parseStat, parseTcpTable, processTree, readListeners, readProcess, readTcpTable, runnableNs, runnableShare, socketInodes } from '../../harness/procfs';
+import { parseStat, parseTcpTable, parseUnixTable, processTree, readListeners, readProcess, readTcpTable, readUnixListeners, readUnixTable, runnableNs, runnableShare, socketInodes } from '../../harness/procfs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'node:net';
 
 describe('parseStat', () => {
   test('parses after the last parenthesis: comm may hold spaces and parens', () => {
@@ -14,6 +18,46 @@ describe('parseStat', () => {
     expect(me?.pid).toBe(process.pid);
     expect(me?.ppid).toBe(process.ppid);
     expect(processTree(process.pid).map((p) => p.pid)).toContain(process.pid);
+  });
+});
+
+describe('parseUnixTable', () => {
+  test('a listener (__SO_ACCEPTCON, state 01), its accepted and not yet accepted connections, an unbound socket, a path with a space', () => {
+    const text = [
+      'Num       RefCount Protocol Flags    Type St Inode Path',
+      '0000000000000000: 00000002 00000000 00010000 0001 01 100 /tmp/a.sock',
+      '0000000000000000: 00000003 00000000 00000000 0001 03 101 /tmp/a.sock',
+      '0000000000000000: 00000002 00000000 00000000 0001 03 0 /tmp/a.sock',
+      '0000000000000000: 00000003 00000000 00000000 0001 03 102',
+      '0000000000000000: 00000002 00000000 00010000 0001 01 103 /tmp/my server.sock',
+      '0000000000000000: 00000002 00000000 00000000 0002 01 104 /run/dgram.sock',
+    ].join('\n');
+    expect(parseUnixTable(text)).toEqual([
+      { inode: 100, path: '/tmp/a.sock', type: 1, state: 1, listening: true },
+      { inode: 101, path: '/tmp/a.sock', type: 1, state: 3, listening: false },
+      { inode: 0, path: '/tmp/a.sock', type: 1, state: 3, listening: false },
+      { inode: 102, path: '', type: 1, state: 3, listening: false },
+      { inode: 103, path: '/tmp/my server.sock', type: 1, state: 1, listening: true },
+      { inode: 104, path: '/run/dgram.sock', type: 2, state: 1, listening: false },
+    ]);
+  });
+  test('reads a live listener on a path, and the socket it accepted, which carries the same path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sm-unix-table-'));
+    const path = join(dir, 's.sock');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    const client = connect({ path });
+    try {
+      const listener = [...readUnixListeners()].find(([, p]) => p === path);
+      expect(listener).toBeDefined();
+      expect(socketInodes(process.pid)).toContain(listener?.[0]);
+      await new Promise((resolve) => client.once('connect', resolve));
+      expect(await pollUntil(() => readUnixTable().some((r) => r.path === path && !r.listening && r.inode !== 0), 2000)).toBe(true);
+    } finally {
+      client.destroy();
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

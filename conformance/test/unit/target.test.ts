@@ -1,4 +1,4 @@
-import { expandCommand, resolveTarget, splitCommand, TargetError } from '../../harness/target';
+import { expandCommand, hasFixedAddress, onUnixSocket, resolveTarget, splitCommand, TargetError } from '../../harness/target';
 
 describe('resolveTarget', () => {
   test('fills in defaults and derives the limit from the model', () => {
@@ -33,7 +33,33 @@ describe('resolveTarget', () => {
 describe('expandCommand', () => {
   test('substitutes every placeholder', () => {
     const t = resolveTarget({ name: 'x', cmd: 'srv --port {port} --delay {delayMs} -w {workers} {port}', model: 'prefork', workers: 3, delayMs: 150 });
-    expect(expandCommand(t, 4321)).toBe('srv --port 4321 --delay 150 -w 3 4321');
+    expect(expandCommand(t, { host: '127.0.0.1', port: 4321 })).toBe('srv --port 4321 --delay 150 -w 3 4321');
+  });
+});
+
+describe('a server on a Unix socket', () => {
+  test('{socket} is replaced by the path the kit chose; the target has no port, and no fixed address', () => {
+    const t = resolveTarget({ name: 'x', cmd: 'srv --unix {socket} --delay {delayMs} {socket}', model: 'event-loop', delayMs: 150 });
+    expect([t.port, t.unix]).toEqual([undefined, undefined]);
+    expect(onUnixSocket(t)).toBe(true);
+    expect(hasFixedAddress(t)).toBe(false);
+    expect(expandCommand(t, { path: '/tmp/server-models-a1/server.sock' })).toBe('srv --unix /tmp/server-models-a1/server.sock --delay 150 /tmp/server-models-a1/server.sock');
+  });
+  test('a fixed path: no port, and one server at a time', () => {
+    const t = resolveTarget({ name: 'x', cmd: './srv', model: 'event-loop', unix: '/run/srv.sock' });
+    expect(t).toMatchObject({ port: undefined, unix: '/run/srv.sock' });
+    expect(onUnixSocket(t)).toBe(true);
+    expect(hasFixedAddress(t)).toBe(true);
+    expect(onUnixSocket(resolveTarget({ name: 'x', cmd: './srv --port {port}', model: 'event-loop' }))).toBe(false);
+  });
+  test('one address only: {socket} with {port}, a path with a port or a host, a path too long, are errors naming the field', () => {
+    expect(() => resolveTarget({ name: 'x', cmd: 'srv {socket} {port}', model: 'event-loop' })).toThrow(/^cmd has both \{socket\} and \{port\}/);
+    expect(() => resolveTarget({ name: 'x', cmd: 'srv {socket}', model: 'event-loop', port: 8080 })).toThrow(/^port cannot go with \{socket\}/);
+    expect(() => resolveTarget({ name: 'x', cmd: 'srv {socket}', model: 'event-loop', unix: '/run/x.sock' })).toThrow(/^unix cannot go with \{socket\}/);
+    expect(() => resolveTarget({ name: 'x', cmd: 'srv {port}', model: 'event-loop', unix: '/run/x.sock' })).toThrow(/^unix cannot go with \{port\}/);
+    expect(() => resolveTarget({ name: 'x', cmd: 'srv', model: 'event-loop', unix: '/run/x.sock', host: '::1' })).toThrow(/^unix cannot go with host/);
+    expect(() => resolveTarget({ name: 'x', cmd: 'srv', model: 'event-loop', unix: '' })).toThrow(/^unix must be a socket path/);
+    expect(() => resolveTarget({ name: 'x', cmd: 'srv', model: 'event-loop', unix: `/${'x'.repeat(107)}` })).toThrow(/^unix must be at most 107 bytes/);
   });
 });
 
