@@ -81,10 +81,10 @@ type CheckValues = ReturnType<typeof parseFlags<typeof FLAGS>>['values'];
 
 /** The one target the flags describe. */
 function oneTarget(values: CheckValues): Target {
-  if (values.cmd === undefined && values.port === undefined) {
-    throw new UsageError('--cmd is required (the command that starts your server), or --port of a server already running, or --manifest');
+  if (values.cmd === undefined && values.port === undefined && values.unix === undefined) {
+    throw new UsageError('--cmd is required (the command that starts your server), or --port (or --unix) of a server already running, or --manifest');
   }
-  if (values.cmd !== undefined && values.pid !== undefined) throw new UsageError('--pid names a server already running: give it with --port instead of --cmd');
+  if (values.cmd !== undefined && values.pid !== undefined) throw new UsageError('--pid names a server already running: give it with --port or --unix instead of --cmd');
   if (!values.model) throw new UsageError(`--model is required: one of ${MODELS.join(', ')}`);
   return targetFromFlags({
     name: values.name ?? values.cmd ?? '',

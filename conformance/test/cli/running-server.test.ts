@@ -80,6 +80,21 @@ describe('server-models check of a server already running (--host/--port without
   });
 });
 
+describe('a running server on a Unix socket (--unix without --cmd)', () => {
+  test('is checked over its path, with its processes given --pid', async () => {
+    const path = join(scratchDir('sm-running-unix'), 'server.sock');
+    const server = await launchTarget(resolveTarget({ name: 'c/event-loop', cmd: referenceCommand('event-loop', 'c').replace('--port {port}', `--unix ${path}`), model: 'event-loop', delayMs: DELAY_MS, unix: path }), makeDeadlines(DELAY_MS, 1));
+    const r = await cli('check', '--unix', path, '--pid', String(server.serverPid), '--model', 'event-loop', '--delay-ms', String(DELAY_MS),
+      '--only', 'protocol.ack.single', '--only', 'close.goodbye.fin', '--only', 'resources.fds', '--only', 'lifecycle.ready');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^server-models check: ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} — event-loop`, 'm'));
+    expect(r.stdout).toMatch(/^PASS {2}close\.goodbye\.fin /m);
+    expect(r.stdout).toMatch(/^PASS {2}resources\.fds /m);
+    expect(r.stdout).toMatch(/^SKIP {2}lifecycle\.ready .*needs a server the kit starts/m);
+    expect(server.serverAlive()).toBe(true);
+  });
+});
+
 describe('a running server behind on its work', () => {
   test('after a case it did not pass, the next case waits until it has worked off that case\'s clients', async () => {
     // A thread per connection, all of them behind one lock (serial service): concurrency.limit leaves it
