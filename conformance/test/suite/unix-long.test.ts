@@ -2,7 +2,7 @@ import { describeReference } from './reference-suite';
 import { REFERENCE_MODELS } from '../../harness/models';
 import { Language } from '../../reference';
 
-// The long tier: the ten reference servers unix-quick.test.ts leaves out, each through every case over a
+// The full tier (too long for CI): the ten reference servers unix-quick.test.ts leaves out, each through every case over a
 // Unix-domain socket ({socket}), as the other suite files run them over TCP.
 const QUICK: [string, Language][] = [['event-loop', 'c'], ['prefork', 'ts']];
 for (const lang of ['ts', 'c'] as const) {
