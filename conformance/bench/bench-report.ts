@@ -36,11 +36,18 @@ export interface GeneratorCheck {
   ratio: number;
 }
 
+/** A ratio the project tracks, measured by the minimal C closed-loop client on both sides. */
 export interface BenchRatio {
   label: string;
   numerator: string;
   denominator: string;
   connections: number;
+  /** messages in flight per connection */
+  pipeline: number;
+  /** rounds per side; the medians below are compared */
+  rounds: number;
+  numeratorMsgsPerSec: number;
+  denominatorMsgsPerSec: number;
   value: number;
   goal: number;
 }
