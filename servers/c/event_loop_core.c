@@ -5,7 +5,7 @@
  * epoll_wait(). Each connection is a small state machine, advanced whenever
  * something it waits for happens:
  *   reading  -> a message ends -> working (a timer, not a sleep) -> ack owed
- *   acks owed -> written       -> back to the next buffered message, or reading
+ *   ack owed -> written        -> back to the next buffered message, or reading
  * With a work delay of 0 the work of a message is done the moment it is framed,
  * so every complete message already received is owed its ack at once: we read
  * until the socket is empty (or a bound), count the acks owed, and write them
@@ -13,9 +13,9 @@
  * one write per round, not k of each.
  * Bounded per connection: one READ_CHUNK of input and two counters; the acks are
  * written from one static buffer of repeated "ack". We read from a client only
- * when everything it sent before is acked and written, so a client that floods
- * and never reads its acks stalls only itself (EPOLLOUT backpressure) and costs
- * no memory beyond that.
+ * while none of its acks waits for the socket to take it (acks gathered but not
+ * yet written are only a count), so a client that floods and never reads its
+ * acks stalls only itself (EPOLLOUT backpressure) and costs no memory beyond that.
  */
 #define _GNU_SOURCE
 #include "event_loop_core.h"
