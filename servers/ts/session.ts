@@ -103,8 +103,11 @@ export class SocketSession {
     if (this.owed > 0) {
       this.working = true;
       if (this.limits.delayMs > 0) this.workTimer = setTimeout(() => this.writeAcks(1), this.limits.delayMs);
-      // Delay 0: every owed message is worked already; its acks go out together, one write per batch.
-      else this.writeAcks(Math.min(this.owed, ACK_BATCH));
+      // Delay 0: every owed message is worked already; its acks go out together, one write per batch,
+      // once this turn of the loop has read every socket that had input. A write on loopback wakes
+      // the client at once: written between the reads, the acks cost a wake-up each (and input that
+      // arrives meanwhile joins the batch).
+      else setImmediate(() => this.writeAcks(Math.min(this.owed, ACK_BATCH)));
     } else if (this.endReason !== null) {
       this.closeOurSide();
     }
