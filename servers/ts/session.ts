@@ -20,9 +20,11 @@ export const LINGER_AFTER_FIN_MS = 5000;
  */
 export const MAX_OWED_BEFORE_PAUSE = 1024;
 
-/** At most this many acks in one write(), taken from one shared buffer: a write stays bounded. */
+/** At most this many acks in one write(): a write stays bounded. */
 const ACK_BATCH = MAX_OWED_BEFORE_PAUSE;
 const ACKS: Buffer = Buffer.concat(Array.from({ length: ACK_BATCH }, () => ACK));
+/** ACK_RUNS[n]: n acks, a view of ACKS made once, so that no write allocates. */
+const ACK_RUNS: Buffer[] = Array.from({ length: ACK_BATCH + 1 }, (_, n) => ACKS.subarray(ACKS.length - n * ACK.length));
 
 type EndReason = 'goodbye' | 'client-eof' | 'drain';
 
@@ -117,7 +119,7 @@ export class SocketSession {
     this.workTimer = undefined;
     if (this.isClosed) return;
     this.owed -= count;
-    if (this.socket.write(ACKS.subarray(ACKS.length - count * ACK.length))) {
+    if (this.socket.write(ACK_RUNS[count])) {
       this.working = false;
       this.updateReading();
       this.work();
