@@ -44,10 +44,12 @@ export interface BenchRatio {
   connections: number;
   /** messages in flight per connection */
   pipeline: number;
-  /** rounds per side; the medians below are compared */
+  /** rounds per side: each ran both sides, one after the other */
   rounds: number;
+  /** medians of each side's rounds */
   numeratorMsgsPerSec: number;
   denominatorMsgsPerSec: number;
+  /** the median of the rounds' ratios */
   value: number;
   goal: number;
 }

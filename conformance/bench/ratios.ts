@@ -9,7 +9,7 @@ import { runCClient } from './c-baselines';
 export const RATIO_PIPELINES = [1, 8] as const;
 export type RatioPipeline = (typeof RATIO_PIPELINES)[number];
 export const RATIO_CONNECTIONS = 100;
-/** Rounds per server and pipeline, taking turns; the median counts (one run varies by ~10%). */
+/** Rounds per server and pipeline, taking turns; the median counts (see ratiosFrom). */
 export const RATIO_ROUNDS = 3;
 
 export interface RatioPair {
@@ -42,7 +42,12 @@ export function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** The ratios of every pair whose two sides were measured, at each pipeline. */
+/**
+ * The ratios of every pair whose two sides were measured, at each pipeline. A round runs the two sides
+ * one after the other, so each round gives a ratio of two runs made under the same conditions, and
+ * the value is the median of those: on two cores a run's rate can jump by a third from one round to
+ * the next, and the two sides of a round mostly jump together.
+ */
 export function ratiosFrom(rounds: RatioRounds, pairs: RatioPair[] = RATIO_PAIRS): BenchRatio[] {
   const ratios: BenchRatio[] = [];
   for (const pair of pairs) {
@@ -50,19 +55,19 @@ export function ratiosFrom(rounds: RatioRounds, pairs: RatioPair[] = RATIO_PAIRS
       const a = rounds.get(pair.numerator)?.get(pipeline) ?? [];
       const b = rounds.get(pair.denominator)?.get(pipeline) ?? [];
       if (a.length === 0 || b.length === 0) continue;
-      const numeratorMsgsPerSec = median(a);
-      const denominatorMsgsPerSec = median(b);
-      if (denominatorMsgsPerSec <= 0) continue;
+      const count = Math.min(a.length, b.length);
+      const each = a.slice(0, count).map((v, i) => v / b[i]);
+      if (each.some((r) => !Number.isFinite(r))) continue;
       ratios.push({
         label: pair.label,
         numerator: pair.numerator,
         denominator: pair.denominator,
         connections: RATIO_CONNECTIONS,
         pipeline,
-        rounds: Math.min(a.length, b.length),
-        numeratorMsgsPerSec,
-        denominatorMsgsPerSec,
-        value: numeratorMsgsPerSec / denominatorMsgsPerSec,
+        rounds: count,
+        numeratorMsgsPerSec: median(a),
+        denominatorMsgsPerSec: median(b),
+        value: median(each),
         goal: pair.goals[pipeline],
       });
     }

@@ -124,7 +124,7 @@ function ratioLines(ratios: BenchRatio[]): string[] {
     const own = ratios.filter((r) => r.label === pair.label);
     if (own.length === 0) return [];
     const each = own.map((r) => `pipeline ${r.pipeline} ${r.value.toFixed(2)}× (${fmt(r.numeratorMsgsPerSec)} / ${fmt(r.denominatorMsgsPerSec)} msgs/s, goal ≥ ${r.goal}×)`);
-    return [`${pair.label} at ${own[0].connections} connections, C closed-loop client, median of ${own[0].rounds}: ${each.join('; ')}`];
+    return [`${pair.label} at ${own[0].connections} connections, C closed-loop client, median of ${own[0].rounds} rounds: ${each.join('; ')}`];
   });
 }
 

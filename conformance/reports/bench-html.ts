@@ -87,7 +87,7 @@ export function renderRatioTable(report: BenchReport): string {
   };
   const first = report.ratios[0];
   return `<table id="ratios">
-<tr><th>at ${first.connections} connections, C closed-loop client, median of ${first.rounds} rounds</th>${pipelines.map((p) => `<th>pipeline ${p}</th>`).join('')}</tr>
+<tr><th>at ${first.connections} connections, C closed-loop client, median ratio of ${first.rounds} rounds</th>${pipelines.map((p) => `<th>pipeline ${p}</th>`).join('')}</tr>
 ${labels.map((label) => `<tr><td>${esc(label)}</td>${pipelines.map((p) => cell(label, p)).join('')}</tr>`).join('\n')}
 </table>`;
 }
