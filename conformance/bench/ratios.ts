@@ -42,6 +42,11 @@ export function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/** A ratio to 2 decimals, rounded down, so that it reads as meeting its goal only when it does. */
+export function ratioText(value: number): string {
+  return `${(Math.floor(value * 100 + 1e-9) / 100).toFixed(2)}×`;
+}
+
 /**
  * The ratios of every pair whose two sides were measured, at each pipeline. A round runs the two sides
  * one after the other, so each round gives a ratio of two runs made under the same conditions, and

@@ -5,7 +5,7 @@ import { MODEL_TRAITS } from '../harness/models';
 import { resolveTarget, Target } from '../harness/target';
 import { ensureCServers, referenceTarget, referenceTargets } from '../reference';
 import { BenchImplementation, BenchLevel, BenchRatio, BenchReport, GeneratorCheck } from '../bench/bench-report';
-import { measureRatioRounds, median, RATIO_PAIRS, RATIO_ROUNDS, ratiosFrom } from '../bench/ratios';
+import { measureRatioRounds, median, RATIO_PAIRS, RATIO_ROUNDS, ratiosFrom, ratioText } from '../bench/ratios';
 import { BenchSettings, BenchTarget, benchTarget } from '../bench/bench-target';
 import { cBenchBinary, runCClient } from '../bench/c-baselines';
 import { ensureFdBudget } from '../bench/fd-limit';
@@ -123,7 +123,7 @@ function ratioLines(ratios: BenchRatio[]): string[] {
   return RATIO_PAIRS.flatMap((pair) => {
     const own = ratios.filter((r) => r.label === pair.label);
     if (own.length === 0) return [];
-    const each = own.map((r) => `pipeline ${r.pipeline} ${r.value.toFixed(2)}× (${fmt(r.numeratorMsgsPerSec)} / ${fmt(r.denominatorMsgsPerSec)} msgs/s, goal ≥ ${r.goal}×)`);
+    const each = own.map((r) => `pipeline ${r.pipeline} ${ratioText(r.value)} (${fmt(r.numeratorMsgsPerSec)} / ${fmt(r.denominatorMsgsPerSec)} msgs/s, goal ≥ ${r.goal}×)`);
     return [`${pair.label} at ${own[0].connections} connections, C closed-loop client, median of ${own[0].rounds} rounds: ${each.join('; ')}`];
   });
 }

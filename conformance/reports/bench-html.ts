@@ -1,4 +1,5 @@
 import { BenchImplementation, BenchReport } from '../bench/bench-report';
+import { ratioText } from '../bench/ratios';
 import { escapeMarkup as esc } from './timeline-svg';
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#393b79', '#637939', '#000000'];
@@ -83,7 +84,7 @@ export function renderRatioTable(report: BenchReport): string {
     const r = report.ratios.find((x) => x.label === label && x.pipeline === pipeline);
     if (!r) return '<td class="skip">not measured</td>';
     const met = r.value >= r.goal ? 'met' : 'missed';
-    return `<td class="n ${met}"><b>${r.value.toFixed(2)}×</b> (goal ≥ ${r.goal}×)<br/>${fmt(r.numeratorMsgsPerSec)} / ${fmt(r.denominatorMsgsPerSec)} msgs/s</td>`;
+    return `<td class="n ${met}"><b>${ratioText(r.value)}</b> (goal ≥ ${r.goal}×)<br/>${fmt(r.numeratorMsgsPerSec)} / ${fmt(r.denominatorMsgsPerSec)} msgs/s</td>`;
   };
   const first = report.ratios[0];
   return `<table id="ratios">

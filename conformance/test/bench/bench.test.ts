@@ -124,6 +124,10 @@ describe('bench: the tracked ratios, at pipeline 1 and 8', () => {
     expect(table).not.toContain('missed');
     expect(renderBenchHtml(report)).toContain(table);
     expect(renderRatioTable({ ...report, ratios: [] })).toBe('');
+    // just under its goal: rounded down, so it does not read as met
+    const under = renderRatioTable({ ...report, ratios: [{ ...report.ratios[0], value: 0.9452 }] });
+    expect(under).toContain('<b>0.94×</b> (goal ≥ 0.95×)');
+    expect(under).toContain('missed');
   });
 
   const client = cBenchBinary('closed-loop-client');
