@@ -36,11 +36,20 @@ export interface GeneratorCheck {
   ratio: number;
 }
 
+/** A ratio the project tracks, measured by the minimal C closed-loop client on both sides. */
 export interface BenchRatio {
   label: string;
   numerator: string;
   denominator: string;
   connections: number;
+  /** messages in flight per connection */
+  pipeline: number;
+  /** rounds per side: each ran both sides, one after the other */
+  rounds: number;
+  /** medians of each side's rounds */
+  numeratorMsgsPerSec: number;
+  denominatorMsgsPerSec: number;
+  /** the median of the rounds' ratios */
   value: number;
   goal: number;
 }

@@ -5,6 +5,7 @@ import { MODEL_TRAITS } from '../harness/models';
 import { onUnixSocket, resolveTarget, Target } from '../harness/target';
 import { ensureCServers, referenceTarget, referenceTargets } from '../reference';
 import { BenchImplementation, BenchLevel, BenchRatio, BenchReport, GeneratorCheck } from '../bench/bench-report';
+import { measureRatioRounds, median, RATIO_PAIRS, RATIO_ROUNDS, ratiosFrom, ratioText } from '../bench/ratios';
 import { BenchSettings, BenchTarget, benchTarget } from '../bench/bench-target';
 import { cBenchBinary, runCClient } from '../bench/c-baselines';
 import { ensureFdBudget } from '../bench/fd-limit';
@@ -28,7 +29,8 @@ Traffic goes to loopback only; every run is bounded in time.
   --model <model>            its model, for {workers} defaults (default event-loop)
   --workers <n>              pool size for {workers}
   --all                      every reference server (TypeScript and C) and the minimal C epoll server;
-                             adds the load generator check, the ratios and C10K
+                             adds the load generator check, C10K, and the two tracked ratios at
+                             100 connections, pipeline 1 and 8, by the C closed-loop client
   --connections <list>       connection levels (default 1,10,100,1000; at most 20000)
   --duration <s>             measured seconds per level (default 5, at most 120)
   --warmup <s>               unmeasured seconds before each level (default 1)
@@ -110,33 +112,24 @@ function levelLine(name: string, level: BenchLevel): string {
 
 const TABLE_HEAD = `${'implementation'.padEnd(28)}${'conns'.padStart(6)}${'msgs/s'.padStart(11)}${'p50 µs'.padStart(9)}${'p90 µs'.padStart(9)}${'p99 µs'.padStart(9)}${'p99.9 µs'.padStart(10)}${'RSS MiB'.padStart(9)}`;
 
-function msgsAt(impls: BenchImplementation[], name: string, connections: number): number | undefined {
-  return impls.find((i) => i.name === name)?.levels.find((l) => l.connections === connections)?.result?.msgsPerSec;
+/** The minimal epoll server, the C event loop and the TypeScript event loop, where each is there. */
+function ratioTargets(targets: BenchTarget[]): Target[] {
+  const names = new Set(RATIO_PAIRS.flatMap((p) => [p.numerator, p.denominator]));
+  return targets.map((t) => t.target).filter((t) => names.has(t.name));
 }
 
-/** The two ratios the project tracks, at 100 connections, where both sides were measured. */
-function ratiosOf(impls: BenchImplementation[]): BenchRatio[] {
-  const pairs: [string, string, string, number][] = [
-    ['C event-loop vs minimal C epoll server', 'c/event-loop', 'c/minimal-epoll (baseline)', 0.95],
-    ['TypeScript event-loop vs C event-loop', 'ts/event-loop', 'c/event-loop', 0.7],
-  ];
-  const ratios: BenchRatio[] = [];
-  for (const [label, numerator, denominator, goal] of pairs) {
-    const a = msgsAt(impls, numerator, 100);
-    const b = msgsAt(impls, denominator, 100);
-    if (a !== undefined && b !== undefined && b > 0) ratios.push({ label, numerator, denominator, connections: 100, value: a / b, goal });
-  }
-  return ratios;
+/** One line per pair: its ratio at each pipeline, beside the goal. */
+function ratioLines(ratios: BenchRatio[]): string[] {
+  return RATIO_PAIRS.flatMap((pair) => {
+    const own = ratios.filter((r) => r.label === pair.label);
+    if (own.length === 0) return [];
+    const each = own.map((r) => `pipeline ${r.pipeline} ${ratioText(r.value)} (${fmt(r.numeratorMsgsPerSec)} / ${fmt(r.denominatorMsgsPerSec)} msgs/s, goal ≥ ${r.goal}×)`);
+    return [`${pair.label} at ${own[0].connections} connections, C closed-loop client, median of ${own[0].rounds} rounds: ${each.join('; ')}`];
+  });
 }
 
 /** Rounds of the load generator check: each runs our generator, then the C client. */
 const GENERATOR_CHECK_ROUNDS = 3;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 /** Our generator and the minimal C client, taking turns against one C event-loop server. */
 async function checkGenerator(settings: BenchSettings, progress: ProgressLine): Promise<GeneratorCheck | undefined> {
@@ -234,12 +227,14 @@ export async function benchCommand(args: string[]): Promise<number> {
     implementations.push(impl);
   }
   const generatorCheck = values.all ? await checkGenerator(settings, progress) : undefined;
-  const ratios = ratiosOf(implementations);
+  const client = cBenchBinary('closed-loop-client');
+  const ratioRounds = values.all && client ? await measureRatioRounds(ratioTargets(targets), client, { ...settings, rounds: RATIO_ROUNDS }, (step) => progress.show(step)) : undefined;
+  const ratios = ratioRounds ? ratiosFrom(ratioRounds) : [];
   if (generatorCheck) {
     const each = generatorCheck.rounds.map((r) => `${fmt(r.generator)} / ${fmt(r.cClient)}`).join(', ');
     progress.print(`load generator check at 100 connections on ${generatorCheck.server}, median of ${generatorCheck.rounds.length} alternating rounds: ${fmt(generatorCheck.generatorMsgsPerSec)} msgs/s vs the minimal C client's ${fmt(generatorCheck.cClientMsgsPerSec)} = ${generatorCheck.ratio.toFixed(2)}× (goal ≥ 0.8×; rounds, ours / C: ${each})`);
   }
-  for (const r of ratios) progress.print(`${r.label} at ${r.connections} connections: ${r.value.toFixed(2)}× (goal ≥ ${r.goal}×)`);
+  for (const line of ratioLines(ratios)) progress.print(line);
 
   const report: BenchReport = {
     tool: 'server-models bench',

@@ -1,4 +1,5 @@
 import { BenchImplementation, BenchReport } from '../bench/bench-report';
+import { ratioText } from '../bench/ratios';
 import { escapeMarkup as esc } from './timeline-svg';
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#393b79', '#637939', '#000000'];
@@ -74,11 +75,28 @@ function c10kRows(report: BenchReport): string {
     .join('\n');
 }
 
+/** The tracked ratios: one row per pair, one column per pipeline, each beside its goal. */
+export function renderRatioTable(report: BenchReport): string {
+  const pipelines = [...new Set(report.ratios.map((r) => r.pipeline))].sort((a, b) => a - b);
+  const labels = [...new Set(report.ratios.map((r) => r.label))];
+  if (labels.length === 0) return '';
+  const cell = (label: string, pipeline: number): string => {
+    const r = report.ratios.find((x) => x.label === label && x.pipeline === pipeline);
+    if (!r) return '<td class="skip">not measured</td>';
+    const met = r.value >= r.goal ? 'met' : 'missed';
+    return `<td class="n ${met}"><b>${ratioText(r.value)}</b> (goal ≥ ${r.goal}×)<br/>${fmt(r.numeratorMsgsPerSec)} / ${fmt(r.denominatorMsgsPerSec)} msgs/s</td>`;
+  };
+  const first = report.ratios[0];
+  return `<table id="ratios">
+<tr><th>at ${first.connections} connections, C closed-loop client, median ratio of ${first.rounds} rounds</th>${pipelines.map((p) => `<th>pipeline ${p}</th>`).join('')}</tr>
+${labels.map((label) => `<tr><td>${esc(label)}</td>${pipelines.map((p) => cell(label, p)).join('')}</tr>`).join('\n')}
+</table>`;
+}
+
 /** The bench report as one self-contained HTML page: chart, tables, ratios, settings. */
 export function renderBenchHtml(report: BenchReport): string {
   const s = report.settings;
   const check = report.generatorCheck;
-  const ratios = report.ratios.map((r) => `<li>${esc(r.label)} at ${r.connections} connections: <b>${r.value.toFixed(2)}×</b> (goal ≥ ${r.goal}×)</li>`).join('');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -92,6 +110,8 @@ th, td { border: 1px solid #ccc; padding: 3px 8px; }
 th { background: #f3f3f3; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
 td.skip { color: #777; font-style: italic; }
+td.met { background: #e8f5e9; }
+td.missed { background: #fdecea; }
 </style>
 </head>
 <body>
@@ -100,7 +120,7 @@ td.skip { color: #777; font-style: italic; }
 <p>Closed loop at work delay 0: ${s.pipeline} message(s) in flight per connection, ${s.warmupMs / 1000} s warm-up then ${s.durationMs / 1000} s measured per level, ${s.threads} generator thread(s). ${esc(report.fdNote)}.</p>
 <h2>Throughput</h2>
 ${renderThroughputSvg(report)}
-${ratios || check ? `<h2>Ratios</h2><ul>${ratios}${check ? `<li>load generator vs minimal C closed-loop client on ${esc(check.server)} at ${check.connections} connections: <b>${check.ratio.toFixed(2)}×</b> (medians of ${check.rounds.length} alternating rounds, ${fmt(check.generatorMsgsPerSec)} vs ${fmt(check.cClientMsgsPerSec)} msgs/s; goal ≥ 0.8×)</li>` : ''}</ul>` : ''}
+${report.ratios.length > 0 || check ? `<h2>Ratios</h2>${renderRatioTable(report)}${check ? `<ul><li>load generator vs minimal C closed-loop client on ${esc(check.server)} at ${check.connections} connections: <b>${check.ratio.toFixed(2)}×</b> (medians of ${check.rounds.length} alternating rounds, ${fmt(check.generatorMsgsPerSec)} vs ${fmt(check.cClientMsgsPerSec)} msgs/s; goal ≥ 0.8×)</li></ul>` : ''}` : ''}
 <h2>Every level</h2>
 <table id="levels">
 <tr><th>implementation</th><th>connections</th><th>msgs/s</th><th>p50 µs</th><th>p90 µs</th><th>p99 µs</th><th>p99.9 µs</th><th>server RSS MiB</th><th>errors</th></tr>

@@ -6,10 +6,16 @@
  * something it waits for happens:
  *   reading  -> a message ends -> working (a timer, not a sleep) -> ack owed
  *   ack owed -> written        -> back to the next buffered message, or reading
- * Bounded per connection: one READ_CHUNK of input and one 3-byte ack. We read
- * from a client only when everything it sent before is acked and written, so a
- * client that floods and never reads its acks stalls only itself (EPOLLOUT
- * backpressure) and costs no memory beyond that.
+ * With a work delay of 0 the work of a message is done the moment it is framed,
+ * so every complete message already received is owed its ack at once: we read
+ * until the socket is empty (or a bound), count the acks owed, and write them
+ * all with one send(). A client that pipelines k messages costs one read and
+ * one write per round, not k of each.
+ * Bounded per connection: one READ_CHUNK of input and two counters; the acks are
+ * written from one static buffer of repeated "ack". We read from a client only
+ * while none of its acks waits for the socket to take it (acks gathered but not
+ * yet written are only a count), so a client that floods and never reads its
+ * acks stalls only itself (EPOLLOUT backpressure) and costs no memory beyond that.
  */
 #define _GNU_SOURCE
 #include "event_loop_core.h"
@@ -22,6 +28,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* At most this many acks go out in one send(): it sizes the static buffer they
+ * are written from, so a write stays bounded however much a client pipelines. */
+#define ACK_BATCH 1024
+/* At most this many reads per connection per round of the loop (16 KiB, so at
+ * most that many messages): a client that floods at --delay-ms 0 gets its share
+ * and the others theirs; level-triggered epoll reports its rest next round. */
+#define READS_PER_ROUND 4
+
+/* ACK_BATCH acks back to back; a batch of k acks is its last k * ACK_LEN bytes. */
+static char acks[ACK_BATCH * ACK_LEN];
+
 struct conn {
     int fd;
     uint32_t events;            /* what epoll watches for it now */
@@ -30,7 +47,9 @@ struct conn {
     int64_t due;                /* while working: when the work is done */
     bool working;
     bool eof;                   /* the client sent FIN */
-    size_t ack_sent;            /* ACK_LEN: no ack owed; else bytes written so far */
+    bool closing;               /* goodbye or a message too long: close once acked */
+    size_t owed;                /* delay 0: acks gathered, not yet being written */
+    size_t out_left;            /* bytes of the acks being written still to send */
     struct framer framer;
     size_t in_off, in_len;      /* unhandled input is in[in_off .. in_len) */
     unsigned char in[READ_CHUNK];
@@ -79,7 +98,6 @@ static void conn_open(struct loop *l, int fd)
     }
     memset(c, 0, offsetof(struct conn, in)); /* the input buffer needs no zeroing */
     c->fd = fd;
-    c->ack_sent = ACK_LEN;
     framer_init(&c->framer);
     c->events = EPOLLIN;
     ctl(l, EPOLL_CTL_ADD, fd, EPOLLIN, c);
@@ -136,20 +154,29 @@ static void start_work(struct loop *l, struct conn *c)
     l->timer_tail = c;
 }
 
+/* The acks gathered so far become the batch being written. */
+static void write_owed(struct conn *c)
+{
+    c->out_left = c->owed * ACK_LEN;
+    c->owed = 0;
+}
+
 /* Moves c along its state machine as far as it can go without blocking; then
  * tells epoll what it waits for. May close and free c. */
 static void advance(struct loop *l, struct conn *c)
 {
+    int reads_left = READS_PER_ROUND;
+    bool drained = c->eof; /* nothing more to read now: EAGAIN, a short read, FIN */
     for (;;) {
         if (c->working) {
             watch(l, c, 0); /* nothing to do until the timer fires */
             return;
         }
-        if (c->ack_sent < ACK_LEN) {
-            ssize_t n = send(c->fd, ACK + c->ack_sent, ACK_LEN - c->ack_sent,
+        if (c->out_left > 0) {
+            ssize_t n = send(c->fd, acks + sizeof acks - c->out_left, c->out_left,
                              MSG_NOSIGNAL | MSG_DONTWAIT);
             if (n >= 0) {
-                c->ack_sent += (size_t)n;
+                c->out_left -= (size_t)n;
             } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
                 watch(l, c, EPOLLOUT); /* backpressure: read nothing until it drains */
                 return;
@@ -159,38 +186,54 @@ static void advance(struct loop *l, struct conn *c)
             }
             continue;
         }
-        if (c->in_off < c->in_len) {
+        if (c->in_off < c->in_len && !c->closing) {
             size_t used;
             enum frame_event ev = framer_feed(&c->framer, c->in + c->in_off,
                                               c->in_len - c->in_off,
                                               l->o->max_message_bytes, &used);
             c->in_off += used;
             if (ev == FRAME_MESSAGE) {
-                start_work(l, c);
+                if (l->o->delay_ms > 0)
+                    start_work(l, c); /* one message at a time, acked D later */
+                else if (++c->owed == ACK_BATCH)
+                    write_owed(c); /* the batch is full: write it, then frame on */
             } else if (ev == FRAME_GOODBYE || ev == FRAME_TOO_LONG) {
-                conn_close(l, c, true); /* every earlier ack is written already */
-                return;
+                c->closing = true; /* what follows is never read */
             }
             continue;
         }
-        /* Everything read so far is handled and acked. */
-        if (c->eof) {
-            conn_close(l, c, true);
+        /* Everything read so far is framed. Gather more acks while the socket
+         * has input and this round allows; then write them. */
+        bool more = !drained && reads_left > 0;
+        if (c->owed > 0 && (c->closing || !more)) {
+            write_owed(c);
+            continue;
+        }
+        if (c->closing || c->eof) {
+            conn_close(l, c, true); /* every earlier ack is written already */
+            return;
+        }
+        if (!more) {
+            if (l->stopping && drained) {
+                conn_close(l, c, true); /* draining, and nothing more has arrived */
+                return;
+            }
+            watch(l, c, EPOLLIN);
             return;
         }
         ssize_t n = recv(c->fd, c->in, sizeof c->in, MSG_DONTWAIT);
         if (n > 0) {
             c->in_off = 0;
             c->in_len = (size_t)n;
+            reads_left--;
+            /* A short read took all the kernel had: a further recv() would find
+             * nothing, and what arrives later wakes epoll_wait() (level-triggered). */
+            drained = (size_t)n < sizeof c->in;
         } else if (n == 0) {
             c->eof = true;
+            drained = true;
         } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            if (l->stopping) {
-                conn_close(l, c, true); /* draining, and nothing more has arrived */
-                return;
-            }
-            watch(l, c, EPOLLIN);
-            return;
+            drained = true;
         } else if (errno != EINTR) {
             conn_close(l, c, false);
             return;
@@ -331,6 +374,8 @@ static void begin_drain(struct loop *l)
 
 void event_loop_run(const struct options *o, int listen_fd, int fd_source, int stop_fd)
 {
+    for (size_t i = 0; i < ACK_BATCH; i++)
+        memcpy(acks + i * ACK_LEN, ACK, ACK_LEN);
     struct loop loop = {
         .o = o, .listen_fd = listen_fd, .fd_source = fd_source, .stop_fd = stop_fd,
         .spare_fd = -1,
@@ -384,17 +429,14 @@ void event_loop_run(const struct options *o, int listen_fd, int fd_source, int s
         }
 
         now = now_ms();
-        /* Only timers already due: with --delay-ms 0 a flooding client would
-         * otherwise keep this loop to itself. */
-        struct conn *last = l->timer_tail;
+        /* Only timers already due. Work of a delay 0 never waits here: advance()
+         * does it at once, and READS_PER_ROUND keeps a flooding client from
+         * holding the loop to itself. */
         while (l->timer_head && l->timer_head->due <= now) {
             struct conn *c = l->timer_head;
-            bool was_last = c == last; /* advance() may free c */
             timer_remove(l, c);
-            c->ack_sent = 0; /* the work is done: the ack is owed */
+            c->out_left = ACK_LEN; /* the work is done: its ack is owed */
             advance(l, c);
-            if (was_last)
-                break;
         }
 
         if (l->intake_resume > 0 && now >= l->intake_resume)

@@ -2,13 +2,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
 import { BenchReport } from '../../bench/bench-report';
+import { cBenchBinary } from '../../bench/c-baselines';
+import { measureRatioRounds, RatioRounds, ratiosFrom } from '../../bench/ratios';
 import { fdLimits } from '../../bench/fd-limit';
 import { runLoad, shareConnections } from '../../bench/load-generator';
 import { makeDeadlines } from '../../harness/deadlines';
 import { launchTarget, stopAllTargets } from '../../harness/launcher';
 import { resolveTarget } from '../../harness/target';
 import { referenceCommand, referenceTarget } from '../../reference';
-import { renderThroughputSvg } from '../../reports/bench-html';
+import { renderBenchHtml, renderRatioTable, renderThroughputSvg } from '../../reports/bench-html';
 import { cli } from '../cli/run-cli';
 import { scratchDir } from '../scratch';
 
@@ -87,5 +89,64 @@ describe('server-models bench (smoke run, tiny durations)', () => {
       expect(r.code).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
+  });
+});
+
+describe('bench: the tracked ratios, at pipeline 1 and 8', () => {
+  const rounds: RatioRounds = new Map([
+    ['c/minimal-epoll (baseline)', new Map([[1, [100, 50, 200]], [8, [800]]])],
+    ['c/event-loop', new Map([[1, [99, 45, 220]], [8, [720]]])],
+  ]);
+
+  test("the median of the rounds' ratios, each pipeline beside its goal; a pair missing a side is left out", () => {
+    const ratios = ratiosFrom(rounds);
+    expect(ratios.map((r) => [r.label, r.pipeline, r.numeratorMsgsPerSec, r.denominatorMsgsPerSec, r.goal])).toEqual([
+      ['C event-loop vs minimal C epoll server', 1, 99, 100, 0.95],
+      ['C event-loop vs minimal C epoll server', 8, 720, 800, 0.9],
+    ]);
+    // the rounds' ratios are 0.99, 0.9 and 1.1
+    expect(ratios.map((r) => r.value)).toEqual([0.99, 0.9]);
+    expect(ratios.map((r) => r.rounds)).toEqual([3, 1]);
+  });
+
+  test('the HTML report has one row per pair, one column per pipeline, goals met or missed', () => {
+    const report: BenchReport = {
+      tool: 'server-models bench', version: '0', startedAt: '2026-12-02T00:00:00Z', durationMs: 1,
+      machine: { cpus: 2, cpuModel: 'x', node: 'v20', kernel: '6' },
+      settings: { connections: [100], durationMs: 1000, warmupMs: 1000, pipeline: 1, threads: 1 },
+      fdNote: '', implementations: [], ratios: ratiosFrom(rounds),
+    };
+    const table = renderRatioTable(report);
+    expect(XMLValidator.validate(table)).toBe(true);
+    expect(table).toMatch(/<th>pipeline 1<\/th><th>pipeline 8<\/th>/);
+    expect(table).toContain('<b>0.99×</b> (goal ≥ 0.95×)');
+    expect(table).toContain('<b>0.90×</b> (goal ≥ 0.9×)');
+    expect(table).not.toContain('missed');
+    expect(renderBenchHtml(report)).toContain(table);
+    expect(renderRatioTable({ ...report, ratios: [] })).toBe('');
+    // just under its goal: rounded down, so it does not read as met
+    const under = renderRatioTable({ ...report, ratios: [{ ...report.ratios[0], value: 0.9452 }] });
+    expect(under).toContain('<b>0.94×</b> (goal ≥ 0.95×)');
+    expect(under).toContain('missed');
+  });
+
+  const client = cBenchBinary('closed-loop-client');
+  const minimal = cBenchBinary('minimal-epoll-server');
+  const c = referenceTarget('event-loop', 'c', 0);
+  const ts = referenceTarget('event-loop', 'ts', 0);
+  (client && minimal && c.available ? test : test.skip)('measured by the C closed-loop client on each server, at both pipelines (tiny durations)', async () => {
+    const targets = [
+      resolveTarget({ name: 'c/minimal-epoll (baseline)', cmd: `${JSON.stringify(minimal)} --port {port}`, model: 'event-loop', readyLine: true }),
+      resolveTarget(c),
+      resolveTarget(ts),
+    ];
+    const steps: string[] = [];
+    const measured = await measureRatioRounds(targets, client ?? '', { warmupMs: 100, durationMs: 300, multiplier: 1, rounds: 1 }, (step) => steps.push(step));
+    for (const t of targets) {
+      expect(measured.get(t.name)?.get(1)?.[0]).toBeGreaterThan(0);
+      expect(measured.get(t.name)?.get(8)?.[0]).toBeGreaterThan(0);
+    }
+    expect(steps).toHaveLength(6);
+    expect(ratiosFrom(measured).map((r) => `${r.numerator} ${r.pipeline}`)).toEqual(['c/event-loop 1', 'c/event-loop 8', 'ts/event-loop 1', 'ts/event-loop 8']);
   });
 });
