@@ -282,7 +282,7 @@ describe('against a reference server', () => {
     expect(r.stdout).toContain('─ accepted, waiting for the server');
     expect(r.stdout).toMatch(/^accept queue: 0 of 3 sessions waited in the kernel's accept queue; listen queue peaked at [01]$/m);
     // the third client: accepted at once, then waiting (─) until it is served (━), its ack, the FIN
-    expect(r.stdout).toMatch(/^c3 ·*━*─+━+1\|$/m);
+    expect(r.stdout).toMatch(/^c3 ·*━*─+━+1━*\|$/m);
   });
 
   test('--goodbye: the summary shows the FIN of every client', async () => {
