@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { ProtocolClient } from './client';
 import { Deadlines } from './deadlines';
 import { describeEndpoint, Endpoint, listenAtOf } from './endpoint';
 import { LaunchedTarget, LaunchError } from './launcher';
@@ -18,17 +18,10 @@ export function runningEndpoint(target: Target): Endpoint {
 
 /** Whether something accepts a connection at `endpoint` within `timeoutMs` (the connection is closed at once). */
 export function answers(endpoint: Endpoint, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = endpoint.path !== undefined ? connect({ path: endpoint.path }) : connect({ host: endpoint.host, port: endpoint.port });
-    const done = (ok: boolean): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+  return ProtocolClient.connectTo(endpoint, timeoutMs).then((client) => {
+    client.close();
+    return true;
+  }, () => false);
 }
 
 /**
