@@ -9,6 +9,13 @@ export function isGoodbye(message: Uint8Array): boolean {
   return Buffer.compare(Buffer.from(message.buffer, message.byteOffset, message.byteLength), GOODBYE) === 0;
 }
 
+/** Whether chunk[start, end) is exactly "goodbye". */
+function isGoodbyeAt(chunk: Uint8Array, start: number, end: number): boolean {
+  if (end - start !== GOODBYE.length) return false;
+  for (let i = 0; i < GOODBYE.length; i++) if (chunk[start + i] !== GOODBYE[i]) return false;
+  return true;
+}
+
 /** What one chunk of input added to the session. */
 export interface FrameResult {
   /** Complete ordinary messages (each one is owed an ack), in order. */
@@ -34,6 +41,13 @@ export class MessageFramer {
     let pos = 0;
     while (pos < chunk.length) {
       const etx = chunk.indexOf(ETX, pos);
+      if (this.length === 0 && etx !== -1 && etx - pos <= this.maxMessageBytes) {
+        // The whole message lies in this chunk (the common case): judge it there, copying nothing.
+        if (isGoodbyeAt(chunk, pos, etx)) return { messages, goodbye: true, overflow: false };
+        messages++;
+        pos = etx + 1;
+        continue;
+      }
       const end = etx === -1 ? chunk.length : etx;
       this.keepHead(chunk, pos, end);
       this.length += end - pos;

@@ -28,6 +28,19 @@ const ACK_RUNS: Buffer[] = Array.from({ length: ACK_BATCH + 1 }, (_, n) => ACKS.
 
 type EndReason = 'goodbye' | 'client-eof' | 'drain';
 
+/**
+ * Delay 0: the sessions owed acks this turn of the loop. One setImmediate writes them all once every
+ * socket with input has been read (a timer object per session and per round would cost more than the
+ * work it schedules).
+ */
+const owingNow: SocketSession[] = [];
+
+function writeOwedAcksOfThisTurn(): void {
+  // A session that writes may be owed more by the time it is read again: it joins the next turn.
+  const sessions = owingNow.splice(0);
+  for (const session of sessions) session.writeOwedAcks();
+}
+
 export class SocketSession {
   /** Resolves once no further ack will be written: our FIN is sent, or the socket is gone. */
   readonly freed: Promise<void>;
@@ -109,10 +122,15 @@ export class SocketSession {
       // once this turn of the loop has read every socket that had input. A write on loopback wakes
       // the client at once: written between the reads, the acks cost a wake-up each (and input that
       // arrives meanwhile joins the batch).
-      else setImmediate(() => this.writeAcks(Math.min(this.owed, ACK_BATCH)));
+      else if (owingNow.push(this) === 1) setImmediate(writeOwedAcksOfThisTurn);
     } else if (this.endReason !== null) {
       this.closeOurSide();
     }
+  }
+
+  /** Delay 0: writes (up to a batch of) the acks owed so far. */
+  writeOwedAcks(): void {
+    this.writeAcks(Math.min(this.owed, ACK_BATCH));
   }
 
   private writeAcks(count: number): void {
