@@ -26,8 +26,8 @@ export function answers(endpoint: Endpoint, timeoutMs: number): Promise<boolean>
 
 /**
  * The running target as cases see a launched one. Throws LaunchError when nothing answers at its
- * address, or when its pid is not running or holds no listener on its port (a wrong pid would make
- * every process count about another program).
+ * address, or when its pid is not running, holds no listener on its port or is an ancestor of the kit (a wrong
+ * pid would make every process count about another program).
  */
 export async function attachTarget(target: Target, deadlines: Deadlines): Promise<LaunchedTarget> {
   const endpoint = runningEndpoint(target);
@@ -38,6 +38,11 @@ export async function attachTarget(target: Target, deadlines: Deadlines): Promis
   const pid = target.pid;
   if (pid !== undefined) {
     if (!pidExists(pid)) throw new LaunchError(`no process ${pid} on this machine (--pid)`);
+    // An ancestor of the kit (pid 1, the shell that runs it) holds the server too, and the kit itself:
+    // its descriptors, children and threads would be counted as the server's.
+    if (hasProcfs() && processTree(pid).some((p) => p.pid === process.pid)) {
+      throw new LaunchError(`process ${pid} is an ancestor of this kit, not the server: give the server's own pid (--pid)`);
+    }
     if (hasProcfs() && !listenHolders(processTree(pid).map((p) => p.pid), listenAtOf(endpoint)).pids.length) {
       throw new LaunchError(`process ${pid} and its children hold no socket listening on ${where}: is --pid the server's process?`);
     }

@@ -74,6 +74,10 @@ describe('server-models check of a server already running (--host/--port without
     const notThere = await cli('check', '--port', String(server.port), '--pid', '999999999', '--model', 'event-loop');
     expect(notThere.code).toBe(2);
     expect(notThere.stderr).toMatch(/no process 999999999 on this machine/);
+    // pid 1 is an ancestor of everything, the kit included: its tree holds the listener, but is not the server.
+    const init = await cli('check', '--port', String(server.port), '--pid', '1', '--model', 'event-loop');
+    expect(init.code).toBe(2);
+    expect(init.stderr).toMatch(/process 1 is an ancestor of this kit, not the server/);
     const both = await cli('check', '--cmd', 'x', '--pid', '5', '--model', 'event-loop');
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/--pid names a server already running/);
