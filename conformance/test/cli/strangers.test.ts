@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../harness/paths';
 import { cli, leftBehindBy } from './run-cli';
@@ -5,6 +8,13 @@ import { cli, leftBehindBy } from './run-cli';
 /** Servers written the way people write them, in Python, checked through the CLI as a user would. */
 const dir = join(packageRoot(), 'fixtures', 'strangers');
 const python = (file: string, extra = ''): string => `python3 ${JSON.stringify(join(dir, file))} --port {port} --delay-ms {delayMs}${extra}`;
+
+/** A stranger's C server, compiled the way its author would (no -Werror: it is not our code). */
+function compiled(file: string): string {
+  const out = join(mkdtempSync(join(tmpdir(), 'sm-stranger-')), file.replace(/\.c$/, ''));
+  execFileSync('cc', ['-O2', '-pthread', '-o', out, join(dir, file)], { stdio: 'pipe' });
+  return out;
+}
 
 async function check(cmd: string, model: string, only: string[], extra: string[] = []) {
   const run = await cli('check', '--cmd', cmd, '--model', model, '--delay-ms', '200', ...only.flatMap((id) => ['--only', id]), ...extra);
@@ -55,5 +65,23 @@ describe('strangers\' servers, through the CLI', () => {
     expect(run.stdout).toMatch(/PASS\s+resources\.children/);
     expect(run.stdout).toMatch(/PASS\s+lifecycle\.worker-respawn/);
     expect(run.code).toBe(0);
+  });
+
+  test.concurrent('the standard library\'s ThreadingTCPServer: a listen backlog of 5, and a spin when accept() runs out of descriptors', async () => {
+    const run = await check(python('socketserver_threads.py'), 'thread-per-connection', ['concurrency.limit', 'concurrency.backlog', 'resources.fd-exhaustion', 'lifecycle.sigterm']);
+    expect(run.stdout).toMatch(/PASS\s+concurrency\.limit\s/);
+    expect(run.stdout).toMatch(/WARN\s+concurrency\.backlog[\s\S]*actual:\s+5\n/);
+    expect(run.stdout).toMatch(/FAIL\s+resources\.fd-exhaustion[\s\S]*the server spins/);
+    expect(run.stdout).toMatch(/WARN\s+lifecycle\.sigterm[\s\S]*serverExited: killed by SIGTERM/);
+    expect(run.code).toBe(1);
+  });
+
+  test.concurrent('a C thread pool that leaks a log file per session: the leak is named as files, not sockets', async () => {
+    const cmd = `${compiled('pool_log_leak.c')} --port {port} --delay-ms {delayMs} --workers {workers}`;
+    const run = await check(cmd, 'thread-pool', ['resources.fds', 'resources.fd-exhaustion', 'concurrency.limit'], ['--workers', '5']);
+    expect(run.stdout).toMatch(/FAIL\s+resources\.fds[\s\S]*actual:\s+\d+ held: \/dev\/null ×\d+ more than at rest/);
+    expect(run.stdout).toMatch(/PASS\s+resources\.fd-exhaustion\s/);
+    expect(run.stdout).toMatch(/PASS\s+concurrency\.limit\s.*measured limit 5/);
+    expect(run.code).toBe(1);
   });
 });
