@@ -51,8 +51,8 @@ async function main(): Promise<void> {
     child.send(handOver, socket, (err) => err && socket.destroy());
   });
 
-  announceReady(await listenOrExit(server, listenAddressOf(options), PROGRAM));
-
+  // Ready to stop before saying it is ready: a SIGTERM right after the ready line must not find the
+  // default action (death, with the socket file left behind).
   onShutdownSignal(async () => {
     shuttingDown = true;
     server.close();
@@ -61,6 +61,8 @@ async function main(): Promise<void> {
     await children.waitAllExited(options.graceMs + 1000);
     process.exit(0);
   });
+
+  announceReady(await listenOrExit(server, listenAddressOf(options), PROGRAM));
 }
 
 void main();

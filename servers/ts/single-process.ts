@@ -30,8 +30,8 @@ async function main(): Promise<void> {
     void serveInArrivalOrder();
   });
 
-  announceReady(await listenOrExit(server, listenAddressOf(options), PROGRAM));
-
+  // Ready to stop before saying it is ready: a SIGTERM right after the ready line must not find the
+  // default action (death, with the socket file left behind).
   onShutdownSignal(async () => {
     draining = true;
     server.close();
@@ -39,6 +39,8 @@ async function main(): Promise<void> {
     await current.drain(options.graceMs);
     process.exit(0);
   });
+
+  announceReady(await listenOrExit(server, listenAddressOf(options), PROGRAM));
 }
 
 void main();

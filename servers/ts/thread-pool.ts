@@ -67,8 +67,8 @@ async function main(): Promise<void> {
   });
 
   await Promise.all(Array.from({ length: options.workers }, startThread));
-  announceReady(await listenOrExit(server, listenAddressOf(options), PROGRAM));
-
+  // Ready to stop before saying it is ready: a SIGTERM right after the ready line must not find the
+  // default action (death, with the socket file left behind).
   onShutdownSignal(async () => {
     shuttingDown = true;
     server.close();
@@ -80,6 +80,8 @@ async function main(): Promise<void> {
     await Promise.all([...threads].map((t) => t.worker.terminate()));
     process.exit(0);
   });
+
+  announceReady(await listenOrExit(server, listenAddressOf(options), PROGRAM));
 }
 
 void main();
