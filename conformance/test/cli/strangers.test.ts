@@ -72,7 +72,7 @@ describe('strangers\' servers, through the CLI', () => {
     expect(run.stdout).toMatch(/PASS\s+concurrency\.limit\s/);
     expect(run.stdout).toMatch(/WARN\s+concurrency\.backlog[\s\S]*actual:\s+5\n/);
     expect(run.stdout).toMatch(/FAIL\s+resources\.fd-exhaustion[\s\S]*the server spins/);
-    expect(run.stdout).toMatch(/WARN\s+lifecycle\.sigterm[\s\S]*serverExited: killed by SIGTERM/);
+    expect(run.stdout).toMatch(/WARN\s+lifecycle\.sigterm[\s\S]*acksOfTheSession: 0\n/);
     expect(run.code).toBe(1);
   });
 
