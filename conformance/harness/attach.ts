@@ -38,12 +38,13 @@ export async function attachTarget(target: Target, deadlines: Deadlines): Promis
   const pid = target.pid;
   if (pid !== undefined) {
     if (!pidExists(pid)) throw new LaunchError(`no process ${pid} on this machine (--pid)`);
+    const members = hasProcfs() ? processTree(pid).map((p) => p.pid) : undefined;
     // An ancestor of the kit (pid 1, the shell that runs it) holds the server too, and the kit itself:
     // its descriptors, children and threads would be counted as the server's.
-    if (hasProcfs() && processTree(pid).some((p) => p.pid === process.pid)) {
+    if (members?.includes(process.pid)) {
       throw new LaunchError(`process ${pid} is an ancestor of this kit, not the server: give the server's own pid (--pid)`);
     }
-    if (hasProcfs() && !listenHolders(processTree(pid).map((p) => p.pid), listenAtOf(endpoint)).pids.length) {
+    if (members && !listenHolders(members, listenAtOf(endpoint)).pids.length) {
       throw new LaunchError(`process ${pid} and its children hold no socket listening on ${where}: is --pid the server's process?`);
     }
   }
@@ -55,7 +56,7 @@ export async function attachTarget(target: Target, deadlines: Deadlines): Promis
     endpoint,
     host: target.host,
     port: endpoint.port ?? 0,
-    // Without a pid there is no process to name; cases that need one are skipped (see runningSkipReason).
+    // Without a pid there is no process to name; cases that need one are skipped (see skipReasonFor in runner.ts).
     pid: pid ?? 0,
     serverPid: pid ?? 0,
     launchers: [],

@@ -14,8 +14,6 @@ async function main(): Promise<void> {
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     sessions.add(serveSocket(socket, options));
   });
-  // Ready to stop before saying it is ready: a SIGTERM right after the ready line must not find the
-  // default action (death, with the socket file left behind).
   onShutdownSignal(async () => {
     server.close();
     await sessions.drain(options.graceMs);

@@ -51,8 +51,6 @@ async function main(): Promise<void> {
     child.send(handOver, socket, (err) => err && socket.destroy());
   });
 
-  // Ready to stop before saying it is ready: a SIGTERM right after the ready line must not find the
-  // default action (death, with the socket file left behind).
   onShutdownSignal(async () => {
     shuttingDown = true;
     server.close();

@@ -38,7 +38,11 @@ export function formatAddress(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-/** The one line a server ever writes on stdout, once it accepts connections; a string is a socket path. */
+/**
+ * The one line a server ever writes on stdout, once it accepts connections; a string is a socket path.
+ * Call it after onShutdownSignal: a supervisor may send SIGTERM the moment it reads the line, and
+ * without a handler the default action kills the server (leaving its socket file behind).
+ */
 export function announceReady(address: AddressInfo | { address: string; port: number } | string): void {
   // A launcher that closes our stdout early must not crash us with EPIPE.
   process.stdout.on('error', () => undefined);

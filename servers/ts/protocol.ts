@@ -5,10 +5,6 @@ export const ETX = 0x03;
 export const ACK: Buffer = Buffer.from('ack', 'ascii');
 export const GOODBYE: Buffer = Buffer.from('goodbye', 'ascii');
 
-export function isGoodbye(message: Uint8Array): boolean {
-  return Buffer.compare(Buffer.from(message.buffer, message.byteOffset, message.byteLength), GOODBYE) === 0;
-}
-
 /** Whether chunk[start, end) is exactly "goodbye". */
 function isGoodbyeAt(chunk: Uint8Array, start: number, end: number): boolean {
   if (end - start !== GOODBYE.length) return false;
@@ -74,6 +70,6 @@ export class MessageFramer {
   }
 
   private currentIsGoodbye(): boolean {
-    return this.length === GOODBYE.length && isGoodbye(this.head.subarray(0, this.length));
+    return isGoodbyeAt(this.head, 0, this.length);
   }
 }

@@ -1,8 +1,8 @@
 // Serves one client socket with protocol v1, the way a blocking server would: messages are worked
 // one after the other, each ack written after the work delay, but the waiting is done with timers
 // so one thread can serve many sockets. At delay 0 the work is done the moment a message is framed,
-// so the acks of a whole 'data' chunk go out in one write(). Every model that owns its socket in a
-// Node event loop uses it.
+// so all the acks a session is owed at the end of a turn of the loop go out in one write(). Every
+// model that owns its socket in a Node event loop uses it.
 import type { Socket } from 'net';
 import { ACK, MessageFramer } from './protocol';
 

@@ -30,8 +30,6 @@ async function main(): Promise<void> {
     void serveInArrivalOrder();
   });
 
-  // Ready to stop before saying it is ready: a SIGTERM right after the ready line must not find the
-  // default action (death, with the socket file left behind).
   onShutdownSignal(async () => {
     draining = true;
     server.close();

@@ -67,8 +67,6 @@ async function main(): Promise<void> {
   });
 
   await Promise.all(Array.from({ length: options.workers }, startThread));
-  // Ready to stop before saying it is ready: a SIGTERM right after the ready line must not find the
-  // default action (death, with the socket file left behind).
   onShutdownSignal(async () => {
     shuttingDown = true;
     server.close();

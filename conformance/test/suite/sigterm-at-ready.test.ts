@@ -1,20 +1,15 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { REFERENCE_MODELS } from '../../harness/models';
-import { Language, referenceServerPath } from '../../reference';
+import { builtReferenceServers, ReferenceServer, serverArgv } from './reference-servers';
 
 // A server that prints its ready line must already stop gracefully on SIGTERM: a supervisor (or the
 // kit) may signal it the moment it reads that line. Before the handlers were installed first, the
 // TypeScript event loop, fork-per-connection, single-process and thread-pool servers died of the
 // default action in 115 of 200 such starts (fork-per-connection).
 const TRIES = 8;
-const langs: Language[] = (['ts', 'c'] as const).filter((lang) => lang === 'ts' || existsSync(referenceServerPath('event-loop', lang)));
-const servers = langs.flatMap((lang) => REFERENCE_MODELS.map((model) => ({ lang, model, name: `${lang}/${model}` })));
 
 /** Starts the server, sends SIGTERM as soon as its ready line arrives; how it exited. */
-function signalledAtReady(s: (typeof servers)[number]): Promise<string> {
-  const args = ['--port', '0', '--delay-ms', '0', '--workers', '2'];
-  const [file, argv] = s.lang === 'ts' ? [process.execPath, [referenceServerPath(s.model, s.lang), ...args]] : [referenceServerPath(s.model, s.lang), args];
+function signalledAtReady(s: ReferenceServer): Promise<string> {
+  const [file, argv] = serverArgv(s, '--port', '0', '--delay-ms', '0', '--workers', '2');
   return new Promise((resolve) => {
     const server = spawn(file, argv, { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
@@ -26,7 +21,7 @@ function signalledAtReady(s: (typeof servers)[number]): Promise<string> {
   });
 }
 
-describe.each(servers)('$name', (s) => {
+describe.each(builtReferenceServers)('$name', (s) => {
   test(`exits 0 when SIGTERM follows its ready line at once (${TRIES} starts)`, async () => {
     const exits: string[] = [];
     for (let i = 0; i < TRIES; i += 2) exits.push(...(await Promise.all([signalledAtReady(s), signalledAtReady(s)])));

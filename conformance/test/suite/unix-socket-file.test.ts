@@ -2,17 +2,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil } from '../../harness/deadlines';
-import { REFERENCE_MODELS } from '../../harness/models';
 import { readUnixListeners } from '../../harness/procfs';
-import { Language, referenceServerPath } from '../../reference';
 import { scratchDir } from '../scratch';
+import { builtReferenceServers, serverArgv } from './reference-servers';
 
 // What a reference server does with the file at its --unix path: a stale socket is replaced, anything
 // else is refused, and the socket file goes when the server exits on SIGTERM.
-const langs: Language[] = (['ts', 'c'] as const).filter((lang) => lang === 'ts' || existsSync(referenceServerPath('event-loop', lang)));
-const servers = langs.flatMap((lang) => REFERENCE_MODELS.map((model) => ({ lang, model, name: `${lang}/${model}` })));
-const argv = (s: (typeof servers)[number], ...args: string[]): [string, string[]] =>
-  s.lang === 'ts' ? [process.execPath, [referenceServerPath(s.model, s.lang), ...args]] : [referenceServerPath(s.model, s.lang), args];
 
 /** A socket file whose server was killed: nothing listens on it any more. */
 function staleSocket(path: string): void {
@@ -20,13 +15,13 @@ function staleSocket(path: string): void {
   expect(lstatSync(path).isSocket()).toBe(true);
 }
 
-describe.each(servers)('$name --unix PATH', (s) => {
+describe.each(builtReferenceServers)('$name --unix PATH', (s) => {
   const dir = scratchDir('sm-unix-file');
 
   test('replaces a stale socket file, listens there, and removes the file when it exits on SIGTERM', async () => {
     const path = join(dir, `${s.model}.sock`);
     staleSocket(path);
-    const [file, args] = argv(s, '--unix', path, '--delay-ms', '0', '--workers', '2');
+    const [file, args] = serverArgv(s, '--unix', path, '--delay-ms', '0', '--workers', '2');
     const server = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       let out = '';
@@ -47,11 +42,11 @@ describe.each(servers)('$name --unix PATH', (s) => {
   test('refuses a path that is not a socket (exit 1, the file left alone), and --unix with --port (exit 2)', () => {
     const path = join(dir, `${s.model}.txt`);
     writeFileSync(path, 'not a socket');
-    const refused = spawnSync(...argv(s, '--unix', path), { encoding: 'utf8', timeout: 10_000 });
+    const refused = spawnSync(...serverArgv(s, '--unix', path), { encoding: 'utf8', timeout: 10_000 });
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(new RegExp(`cannot listen on unix:${path}: it exists and is not a socket`));
     expect(lstatSync(path).isFile()).toBe(true);
-    const both = spawnSync(...argv(s, '--unix', path, '--port', '4000'), { encoding: 'utf8', timeout: 10_000 });
+    const both = spawnSync(...serverArgv(s, '--unix', path, '--port', '4000'), { encoding: 'utf8', timeout: 10_000 });
     expect(both.status).toBe(2);
     expect(both.stderr).toMatch(/--unix cannot be combined with '?--port/);
   });
