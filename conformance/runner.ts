@@ -5,13 +5,14 @@ import { launchTarget, LaunchedTarget, LaunchError, ListenTimeoutError, listensO
 import { answers, attachTarget, runningEndpoint } from './harness/attach';
 import { hasProcfs } from './harness/procfs';
 import { LockHold, withMachineLock } from './harness/machine-lock';
+import { OUTSIDE_LOAD_BOUND, OutsideLoad, watchOutsideLoad } from './harness/outside-load';
 import { weighSession } from './harness/crowd-weight';
 import { crowdsAreHeavy } from './harness/models';
 import { SessionTrace } from './harness/session-trace';
 import { hasFixedAddress, Target } from './harness/target';
 import { describeEndpoint, listenAtOf } from './harness/endpoint';
 import { notAppliedReason } from './cases/applies-to';
-import { CaseBlocked, CaseContext, CaseFailure, CaseResult, ConformanceCase, Exercise, Level, Outcome } from './cases/types';
+import { CaseBlocked, CaseContext, CaseFailure, CaseLate, CaseResult, ConformanceCase, Exercise, Level, Outcome } from './cases/types';
 
 function failureOutcome(level: Level): Outcome {
   return level === 'MUST' ? 'fail' : level === 'SHOULD' ? 'warn' : 'informational';
@@ -162,8 +163,8 @@ export function planUnit(unit: ConformanceCase[], declared: Target, declaredDead
 }
 
 /** Runs a planned unit on its own server, the machine lock already held as it needs. */
-async function runPlanned(plan: PlannedUnit, hooks: CaseHooks, lockWaitMs: number, hold: LockHold): Promise<CaseResult[]> {
-  const results = plan.runnable.length > 0 ? await runLaunched(plan.runnable, plan.target, plan.deadlines, hooks, lockWaitMs, hold) : [];
+async function runPlanned(plan: PlannedUnit, hooks: CaseHooks, lockWaitMs: number, hold: LockHold, machineAlone: boolean): Promise<CaseResult[]> {
+  const results = plan.runnable.length > 0 ? await runLaunched(plan.runnable, plan.target, plan.deadlines, hooks, lockWaitMs, hold, machineAlone) : [];
   return plan.unit.map((c) => plan.skipped.get(c) ?? results[plan.runnable.indexOf(c)]);
 }
 
@@ -177,10 +178,11 @@ async function runPlanned(plan: PlannedUnit, hooks: CaseHooks, lockWaitMs: numbe
 export async function runPlans(plans: PlannedUnit[], hooks: CaseHooks = {}): Promise<CaseResult[][]> {
   if (plans.every((p) => p.runnable.length === 0)) return plans.map((p) => p.unit.map((c) => p.skipped.get(c) as CaseResult));
   const asked = Date.now();
-  return withMachineLock(plans.some((p) => p.exclusive) ? 'exclusive' : 'shared', async (hold) => {
+  const machineAlone = plans.some((p) => p.exclusive);
+  return withMachineLock(machineAlone ? 'exclusive' : 'shared', async (hold) => {
     const waited = Date.now() - asked;
     const all: CaseResult[][] = [];
-    for (const plan of plans) all.push(await runPlanned(plan, hooks, all.length === 0 ? waited : 0, hold));
+    for (const plan of plans) all.push(await runPlanned(plan, hooks, all.length === 0 ? waited : 0, hold, machineAlone));
     return all;
   });
 }
@@ -199,7 +201,25 @@ interface Start {
 
 const passed = (r: CaseResult): boolean => r.outcome === 'pass' || r.outcome === 'informational' || r.outcome === 'skip';
 
-async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: Deadlines, hooks: CaseHooks, lockWaitMs: number, hold: LockHold): Promise<CaseResult[]> {
+/** The result is blocked because other programs loaded the machine while a deadline was missed (see judgedUnderLoad). */
+export function blockedByOutsideLoad(result: CaseResult): boolean {
+  return result.outcome === 'blocked' && result.evidence?.outsideCpu !== undefined;
+}
+
+/**
+ * A deadline missed while the case had the machine to itself, but other programs loaded it meanwhile,
+ * is no verdict on the server: blocked (see CaseLate). Any other error is returned as it is.
+ */
+function judgedUnderLoad(err: unknown, load: OutsideLoad | undefined): unknown {
+  if (!(err instanceof CaseLate) || !load) return err;
+  const share = load.share();
+  if (share === undefined || share <= OUTSIDE_LOAD_BOUND) return err;
+  const outside = `${Math.round(share * 100)}%`;
+  return new CaseBlocked(`${err.message}; but other programs took ${outside} of the machine's CPU time meanwhile ` +
+    `(more than ${OUTSIDE_LOAD_BOUND * 100}%): a deadline missed on a loaded machine is not judged`, [], { ...err.evidence, outsideCpu: outside });
+}
+
+async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: Deadlines, hooks: CaseHooks, lockWaitMs: number, hold: LockHold, machineAlone: boolean): Promise<CaseResult[]> {
   const launch = async (): Promise<Start> => {
     try {
       const server = await (target.running ? attachTarget(target, deadlines) : launchTarget(target, deadlines)).catch((err: unknown) => {
@@ -252,6 +272,8 @@ async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: D
   const runOn = async (c: ConformanceCase, on: Start, origin: number): Promise<CaseResult> => {
     const own: Opened[] = [];
     let result: CaseResult;
+    const launched = on.server;
+    const load = machineAlone && launched ? watchOutsideLoad(() => launched.memberPids()) : undefined;
     try {
       if (!on.server) throw on.error;
       // Only a TCP server on this machine is in the kit's TCP tables (another host's port may be a local one's).
@@ -278,7 +300,7 @@ async function runLaunched(unit: ConformanceCase[], target: Target, deadlines: D
         evidence: report?.evidence || launch ? { ...report?.evidence, ...launch } : undefined,
       };
     } catch (err) {
-      result = failedResult(c, err, on.server);
+      result = failedResult(c, judgedUnderLoad(err, load), on.server);
     }
     result.sessions = [...exerciseClients, ...own].map(({ label, client }) => traceOf(label, client, origin, sampler));
     // nothing to say where the sampler never saw the server's listener (a target that is no TCP port)

@@ -37,6 +37,14 @@ export function howServerEnded(server: LaunchedTarget): string {
   return exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
 }
 
+/**
+ * The client has only a beginning of `expected` (maybe nothing) and its connection is open on a live
+ * server: it is still waiting, not wronged. Such a miss is judged as late (see CaseLate).
+ */
+export function stillWaiting(client: ProtocolClient, server: LaunchedTarget, expected = 'ack'): boolean {
+  return client.ending === undefined && expected.startsWith(client.text) && server.serverAlive();
+}
+
 /** Describes received bytes for a one-line "saw …" message. */
 export function describeReceived(client: ProtocolClient): string {
   const end = client.ending ? `, then ${client.ending.kind.toUpperCase()}` : '';

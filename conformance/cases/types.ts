@@ -223,6 +223,15 @@ export class CaseFailure extends Error {
 }
 
 /**
+ * A deadline missed by a server that was still alive and not yet answered: a failure, unless other
+ * programs loaded the machine while the case had it to itself (then the runner reports it blocked: see
+ * harness/outside-load.ts). Dropped, reset or wrong answers are never this.
+ */
+export class CaseLate extends CaseFailure {
+  override name = 'CaseLate';
+}
+
+/**
  * The case could not make its measurement (the server died, nothing listens): not a verdict on what the
  * case is about. `explainedBy` names the cases whose failures tell why.
  */
@@ -240,4 +249,9 @@ export class CaseBlocked extends Error {
 /** Throws a CaseFailure unless `ok`. */
 export function check(ok: boolean, expected: string, actual: string, evidence: Record<string, unknown> = {}): asserts ok {
   if (!ok) throw new CaseFailure(expected, actual, evidence);
+}
+
+/** Throws a CaseLate unless `ok`: for a deadline that a live server only missed (see CaseLate). */
+export function checkInTime(ok: boolean, expected: string, actual: string, evidence: Record<string, unknown> = {}): asserts ok {
+  if (!ok) throw new CaseLate(expected, actual, evidence);
 }

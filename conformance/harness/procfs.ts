@@ -10,6 +10,8 @@ export interface ProcessInfo {
   session: number;
   /** user + system CPU time, in clock ticks */
   cpuTicks: number;
+  /** user + system CPU time of the children it has reaped, in clock ticks */
+  reapedTicks: number;
   threads: number;
   /** resident set size, in pages */
   rssPages: number;
@@ -75,7 +77,7 @@ export function parseStat(text: string): ProcessInfo | undefined {
   // f[0] is field 3 (state) of proc(5)
   return {
     pid, comm, state: f[0], ppid: Number(f[1]), pgrp: Number(f[2]), session: Number(f[3]),
-    cpuTicks: Number(f[11]) + Number(f[12]), threads: Number(f[17]), startTicks: Number(f[19]), vsizeBytes: Number(f[20]), rssPages: Number(f[21]),
+    cpuTicks: Number(f[11]) + Number(f[12]), reapedTicks: Number(f[13]) + Number(f[14]), threads: Number(f[17]), startTicks: Number(f[19]), vsizeBytes: Number(f[20]), rssPages: Number(f[21]),
   };
 }
 

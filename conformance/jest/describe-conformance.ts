@@ -4,7 +4,7 @@ import { Deadlines, makeDeadlines, resolveMultiplier } from '../harness/deadline
 import { LaunchedTarget } from '../harness/launcher';
 import { resolveTarget, TargetSpec } from '../harness/target';
 import { formatResult } from '../reports/console';
-import { planBatches, PlannedUnit, runPlans } from '../runner';
+import { blockedByOutsideLoad, planBatches, PlannedUnit, runPlans } from '../runner';
 
 export interface ConformanceOptions {
   /** Cases to run (default: all). */
@@ -68,7 +68,10 @@ export function describeConformance(spec: TargetSpec, options: ConformanceOption
       declare(`${c.id} (${c.level})`, async () => {
         const result = await resultOf(c);
         options.onResult?.(result);
-        if (failOn.includes(result.outcome) || result.outcome === 'error') throw new Error(`${formatResult(result, false)}${result.stack ? `\n${result.stack}` : ''}`);
+        // A deadline missed while other programs loaded the machine was not measured, for the machine's sake:
+        // said, never a failure of the server (see CaseLate).
+        if (result.outcome === 'blocked' && blockedByOutsideLoad(result)) console.warn(formatResult(result, false));
+        else if (failOn.includes(result.outcome) || result.outcome === 'error') throw new Error(`${formatResult(result, false)}${result.stack ? `\n${result.stack}` : ''}`);
       }, timeoutMs);
     }
   });

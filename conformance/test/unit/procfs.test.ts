@@ -9,9 +9,9 @@ import { connect } from 'node:net';
 
 describe('parseStat', () => {
   test('parses after the last parenthesis: comm may hold spaces and parens', () => {
-    const line = '4242 (my (odd) server) S 100 4242 4242 0 -1 4194560 500 0 0 0 7 3 0 0 20 0 3 0 12345 1000000 250 18446744073709551615';
+    const line = '4242 (my (odd) server) S 100 4242 4242 0 -1 4194560 500 0 0 0 7 3 4 1 20 0 3 0 12345 1000000 250 18446744073709551615';
     const p = parseStat(line);
-    expect(p).toMatchObject({ pid: 4242, comm: 'my (odd) server', state: 'S', ppid: 100, pgrp: 4242, session: 4242, cpuTicks: 10, threads: 3, vsizeBytes: 1000000, rssPages: 250 });
+    expect(p).toMatchObject({ pid: 4242, comm: 'my (odd) server', state: 'S', ppid: 100, pgrp: 4242, session: 4242, cpuTicks: 10, reapedTicks: 5, threads: 3, vsizeBytes: 1000000, rssPages: 250 });
   });
   test('reads this very process', () => {
     const me = readProcess(process.pid);

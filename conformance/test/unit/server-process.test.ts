@@ -3,7 +3,7 @@ import { describeLaunch, findServerProcess } from '../../harness/server-process'
 
 /** A process of a made-up snapshot: only pid, ppid and comm matter here. */
 const proc = (pid: number, ppid: number, comm: string): ProcessInfo =>
-  ({ pid, ppid, comm, state: 'S', pgrp: 10, session: 10, cpuTicks: 0, threads: 1, rssPages: 0, vsizeBytes: 0, startTicks: 0 });
+  ({ pid, ppid, comm, state: 'S', pgrp: 10, session: 10, cpuTicks: 0, reapedTicks: 0, threads: 1, rssPages: 0, vsizeBytes: 0, startTicks: 0 });
 
 // The kit (1) started npm (10) → sh (11) → node (12); node runs a pool master (12) with workers 13, 14.
 const snapshot = [proc(1, 0, 'node'), proc(10, 1, 'npm exec'), proc(11, 10, 'sh'), proc(12, 11, 'node'), proc(13, 12, 'node'), proc(14, 12, 'node')];
