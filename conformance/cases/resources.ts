@@ -7,7 +7,10 @@ import { EVERY_END } from './session-mix';
 import { describeReceived, UNIX_ENDS } from './evidence';
 import { streamWithoutEtx } from './memory-pressure';
 
-/** 25 sessions of unjoined threads leave 25 stacks; glibc's cache of freed stacks holds at most 5 of 8 MiB. */
+/**
+ * 25 sessions of unjoined threads leave 25 stacks; glibc's cache of freed stacks holds 40 MiB of them
+ * (five of 8 MiB, twenty of 2 MiB): strays count from this many, and only beyond what the cache holds.
+ */
 const STRAY_STACK_LIMIT = 10;
 
 /** What the shared session mix saw: baselines, then the tree after sessions ended every way. */
@@ -202,7 +205,8 @@ export const resourceCases: ConformanceCase[] = [
       '/proc.',
     expectation: 'Within (D + 4 s) × multiplier after the last session, at most as many threads as at the idle baseline. ' +
       'Fewer than 10 new stray thread stacks, counted from the end of the first round of the mix ' +
-      '(over the 70 sessions that follow for an unbounded model, 5 + L for a bounded one).',
+      '(over the 70 sessions that follow for an unbounded model, 5 + L for a bounded one), ' +
+      'or no more stray stacks in any process than glibc\'s cache of freed stacks keeps (40 MiB: five of 8 MiB, twenty of 2 MiB).',
     why: 'A thread neither joined nor detached leaves its 8 MiB stack mapped when it ends. ' +
       'The thread count stays flat, so the leak hides, while each session adds a stack until pthread_create() fails and no new ' +
       'session can start.',
@@ -220,9 +224,11 @@ export const resourceCases: ConformanceCase[] = [
       // thread count recovers, the stack mappings do not. glibc caches a few freed stacks; leaks grow per session.
       const strays = after.strayStacks - warm.strayStacks;
       const sinceWarm = sessions - EVERY_END.length;
-      check(strays < STRAY_STACK_LIMIT, `fewer than ${STRAY_STACK_LIMIT} new thread stacks without a thread after ${sinceWarm} sessions`,
+      check(strays < STRAY_STACK_LIMIT || after.strayStacksFitCache,
+        `fewer than ${STRAY_STACK_LIMIT} new thread stacks without a thread after ${sinceWarm} sessions, or no more than glibc's cache of freed stacks holds (40 MiB a process)`,
         `${strays} (${after.strayStacks} in all)`, { ...evidence, vsizeMiB: (after.vsizeBytes / MIB).toFixed(0) });
-      return { message: `${atRest} threads at rest; ${strays} stray thread stacks after ${sinceWarm} sessions` };
+      const cached = strays >= STRAY_STACK_LIMIT ? ' (within glibc\'s 40 MiB cache of freed stacks)' : '';
+      return { message: `${atRest} threads at rest; ${strays} stray thread stacks after ${sinceWarm} sessions${cached}` };
     },
   },
   {

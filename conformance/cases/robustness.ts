@@ -69,7 +69,8 @@ export const robustnessCases: ConformanceCase[] = [
         memoryGrowthMiB: (growth / MIB).toFixed(1),
       };
       const when = flood.ended === 'held' ? 'while the server held the flooder' : 'after the flood';
-      check(answered, `the other client acked within ${ctx.deadlines.ack(1)} ms ${when}`, describeReceived(other), { ...evidence, ...clientEvidence(other) });
+      check(answered, `the other client acked within ${ctx.deadlines.ack(1)} ms ${when}`,
+        `no ack for its message ${latencies.length + 1} (${describeReceived(other)} in all, for the ${latencies.length} before)`, { ...evidence, ...clientEvidence(other) });
       check(growth < 32 * MIB, 'resident memory to grow by less than 32 MiB during the flood', `${(growth / MIB).toFixed(1)} MiB`, evidence);
       const how = flood.ended === 'held' ? 'until the server stopped reading it'
         : flood.ended === 'closed' ? 'until the server closed it'

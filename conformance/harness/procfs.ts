@@ -306,21 +306,24 @@ function netNamespace(pid: number | 'self'): string {
 }
 
 /**
- * Counts mappings shaped like pthread stacks in /proc/<pid>/maps: an anonymous read-write mapping
- * directly above a small PROT_NONE guard. Each live thread but the main one has one; so do the stacks
- * of threads that ended without being joined or detached (glibc keeps those mapped).
+ * Mappings shaped like pthread stacks in /proc/<pid>/maps (an anonymous read-write mapping directly
+ * above a small PROT_NONE guard), and their bytes. Each live thread but the main one has one; so do the
+ * stacks of threads that ended without being joined or detached, and the freed stacks glibc caches.
  */
-export function threadStackMappings(pid: number): number {
+export function threadStacks(pid: number): { count: number; bytes: number } {
   const text = readText(`/proc/${pid}/maps`);
-  if (text === undefined) return 0;
-  let stacks = 0;
+  const stacks = { count: 0, bytes: 0 };
+  if (text === undefined) return stacks;
   let prev: { end: number; perms: string; size: number } | undefined;
   for (const line of text.split('\n')) {
     const f = line.trim().split(/\s+/);
     if (f.length < 5) continue;
     const [lo, hi] = f[0].split('-').map((x) => parseInt(x, 16));
     const anonymous = f.length < 6 || f[5] === '';
-    if (prev && prev.end === lo && prev.perms === '---p' && prev.size <= 65536 && f[1] === 'rw-p' && anonymous) stacks++;
+    if (prev && prev.end === lo && prev.perms === '---p' && prev.size <= 65536 && f[1] === 'rw-p' && anonymous) {
+      stacks.count++;
+      stacks.bytes += hi - lo;
+    }
     prev = { end: hi, perms: f[1], size: hi - lo };
   }
   return stacks;

@@ -1,6 +1,6 @@
 import { LaunchedTarget } from './launcher';
 import { ProtocolClient } from './client';
-import { fdKind, openFds, ProcessInfo, processTree, readTcpTable, readUnixTable, socketFamilies, socketInodes, TcpRow, threadStackMappings } from './procfs';
+import { fdKind, openFds, ProcessInfo, processTree, readTcpTable, readUnixTable, socketFamilies, socketInodes, TcpRow, threadStacks } from './procfs';
 
 /** A socket descriptor held by a process of the server tree. */
 export interface HeldSocket {
@@ -44,6 +44,11 @@ export interface TreeSample {
   vsizeBytes: number;
   /** thread-stack mappings beyond the live threads' own: stacks of threads nobody joined (plus a few cached) */
   strayStacks: number;
+  /**
+   * Whether every process's stray stacks fit in glibc's cache of freed stacks (at most
+   * GLIBC_STACK_CACHE_BYTES, plus the one being freed): then they may be that cache, not a leak.
+   */
+  strayStacksFitCache: boolean;
   cpuTicks: number;
   /** zombies whose parent is in the tree */
   zombies: ProcessInfo[];
@@ -59,6 +64,20 @@ const PAGE_SIZE = 4096;
  */
 export function strayStacksOf(stackMappings: number, threads: number): number {
   return Math.max(0, stackMappings - (threads - 1));
+}
+
+/**
+ * glibc keeps freed thread stacks mapped for reuse, up to 40 MiB a process (its stack_cache_maxsize):
+ * five of 8 MiB, twenty of Rust's 2 MiB. Stray stacks within that may be the cache; beyond it they leak.
+ */
+export const GLIBC_STACK_CACHE_BYTES = 40 * 1024 * 1024;
+
+/** A process's stray stacks, at the average size of its stacks, fit in glibc's cache (one stack of slack). */
+export function strayStacksFitCache(stacks: { count: number; bytes: number }, threads: number): boolean {
+  const strays = strayStacksOf(stacks.count, threads);
+  if (strays === 0) return true;
+  const size = stacks.bytes / stacks.count;
+  return (strays - 1) * size <= GLIBC_STACK_CACHE_BYTES;
 }
 
 /**
@@ -96,6 +115,7 @@ export function sampleTree(server: LaunchedTarget): TreeSample {
       fds.push({ pid: p.pid, fd, kind, label });
     }
   }
+  const stacks = processes.map((p) => ({ p, s: threadStacks(p.pid) }));
   return {
     at: Date.now(),
     processes,
@@ -105,7 +125,8 @@ export function sampleTree(server: LaunchedTarget): TreeSample {
     threads: processes.reduce((n, p) => n + p.threads, 0),
     rssBytes: processes.reduce((n, p) => n + p.rssPages * PAGE_SIZE, 0),
     vsizeBytes: processes.reduce((n, p) => n + p.vsizeBytes, 0),
-    strayStacks: processes.reduce((n, p) => n + strayStacksOf(threadStackMappings(p.pid), p.threads), 0),
+    strayStacks: stacks.reduce((n, { p, s }) => n + strayStacksOf(s.count, p.threads), 0),
+    strayStacksFitCache: stacks.every(({ p, s }) => strayStacksFitCache(s, p.threads)),
     cpuTicks: processes.reduce((n, p) => n + p.cpuTicks, 0),
     zombies: tree.filter((p) => p.state === 'Z' && members.has(p.ppid)),
   };

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../../harness/paths';
 import { cli, leftBehindBy } from './run-cli';
 
-/** Servers written the way people write them, in Python, checked through the CLI as a user would. */
+/** Servers written the way people write them, in Python, C and Rust, checked through the CLI as a user would. */
 const dir = join(packageRoot(), 'fixtures', 'strangers');
 const python = (file: string, extra = ''): string => `python3 ${JSON.stringify(join(dir, file))} --port {port} --delay-ms {delayMs}${extra}`;
 
@@ -14,6 +14,19 @@ function compiled(file: string): string {
   const out = join(mkdtempSync(join(tmpdir(), 'sm-stranger-')), file.replace(/\.c$/, ''));
   execFileSync('cc', ['-O2', '-pthread', '-o', out, join(dir, file)], { stdio: 'pipe' });
   return out;
+}
+
+/** A stranger's Rust server as its author runs it, `cargo run` (built first, offline: it uses only std). */
+function cargoRun(crate: string): string | undefined {
+  try {
+    execFileSync('cargo', ['--version'], { stdio: 'pipe' });
+  } catch {
+    return undefined; // no Rust toolchain here: the test says so and is skipped
+  }
+  const manifest = join(dir, crate, 'Cargo.toml');
+  const target = mkdtempSync(join(tmpdir(), 'sm-stranger-cargo-'));
+  execFileSync('cargo', ['build', '--release', '--quiet', '--offline', '--manifest-path', manifest], { stdio: 'pipe', env: { ...process.env, CARGO_TARGET_DIR: target } });
+  return `env CARGO_TARGET_DIR=${target} cargo run --release --quiet --offline --manifest-path ${JSON.stringify(manifest)} -- --port {port} --delay-ms {delayMs}`;
 }
 
 async function check(cmd: string, model: string, only: string[], extra: string[] = []) {
@@ -71,6 +84,21 @@ describe('strangers\' servers, through the CLI', () => {
     const run = await check(python('socketserver_threads.py'), 'thread-per-connection', ['concurrency.limit', 'concurrency.backlog', 'resources.fd-exhaustion', 'lifecycle.sigterm']);
     expect(run.stdout).toMatch(/PASS\s+concurrency\.limit\s/);
     expect(run.stdout).toMatch(/WARN\s+concurrency\.backlog[\s\S]*actual:\s+5\n/);
+    expect(run.stdout).toMatch(/FAIL\s+resources\.fd-exhaustion[\s\S]*the server spins/);
+    expect(run.stdout).toMatch(/WARN\s+lifecycle\.sigterm[\s\S]*acksOfTheSession: 0\n/);
+    expect(run.code).toBe(1);
+  });
+
+  test.concurrent('a Rust server started by cargo run: threads behind one Mutex serve 1 at a time, a panic under it poisons it, glibc\'s cache of stacks is no leak', async () => {
+    const cmd = cargoRun('rust_threads');
+    if (cmd === undefined) {
+      console.warn('skipped: cargo is not installed');
+      return;
+    }
+    const run = await check(cmd, 'thread-per-connection', ['concurrency.limit', 'robustness.non-ascii', 'resources.threads', 'resources.fd-exhaustion', 'lifecycle.sigterm']);
+    expect(run.stdout).toMatch(/FAIL\s+concurrency\.limit[\s\S]*actual:\s+served 1 at a time/);
+    expect(run.stdout).toMatch(/FAIL\s+robustness\.non-ascii[\s\S]*expected: a new client served by the same server process/);
+    expect(run.stdout).toMatch(/PASS\s+resources\.threads\s.*within glibc's 40 MiB cache of freed stacks/);
     expect(run.stdout).toMatch(/FAIL\s+resources\.fd-exhaustion[\s\S]*the server spins/);
     expect(run.stdout).toMatch(/WARN\s+lifecycle\.sigterm[\s\S]*acksOfTheSession: 0\n/);
     expect(run.code).toBe(1);
