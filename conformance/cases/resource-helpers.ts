@@ -51,10 +51,10 @@ export interface BackToRest {
  * Polls until `count` of the tree is back at or under its value in `rest`, for `withinMs` at most (by
  * default the close allowance and two slacks); returns both, and the last sample.
  */
-export async function backToRest(ctx: CaseContext, count: (s: TreeSample) => number, rest: TreeSample, withinMs = ctx.deadlines.close() + ctx.deadlines.slack() * 2): Promise<BackToRest> {
+export async function backToRest(ctx: CaseContext, count: (s: TreeSample) => number, rest: TreeSample, withinMs = ctx.deadlines.close() + ctx.deadlines.slack() * 2, allowance = 0): Promise<BackToRest> {
   const atRest = count(rest);
   let after = sampleTree(ctx.server);
-  await pollUntil(() => count((after = sampleTree(ctx.server))) <= atRest, withinMs, 50);
+  await pollUntil(() => count((after = sampleTree(ctx.server))) <= atRest + allowance, withinMs, 50);
   return { atRest, after, now: count(after) };
 }
 

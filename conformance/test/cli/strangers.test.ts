@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../../harness/paths';
 import { cli, leftBehindBy } from './run-cli';
 
-/** Servers written the way people write them, in Python, C and Rust, checked through the CLI as a user would. */
+/** Servers written the way people write them, in Python, C, Rust and Java, checked through the CLI as a user would. */
 const dir = join(packageRoot(), 'fixtures', 'strangers');
 const python = (file: string, extra = ''): string => `python3 ${JSON.stringify(join(dir, file))} --port {port} --delay-ms {delayMs}${extra}`;
 
@@ -16,13 +16,19 @@ function compiled(file: string): string {
   return out;
 }
 
+/** The tool answers `args` (it is installed). */
+function installed(tool: string, args = ['--version']): boolean {
+  try {
+    execFileSync(tool, args, { stdio: 'pipe' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A stranger's Rust server as its author runs it, `cargo run` (built first, offline: it uses only std). */
 function cargoRun(crate: string): string | undefined {
-  try {
-    execFileSync('cargo', ['--version'], { stdio: 'pipe' });
-  } catch {
-    return undefined; // no Rust toolchain here: the test says so and is skipped
-  }
+  if (!installed('cargo')) return undefined; // no Rust toolchain here: the test says so and is skipped
   const manifest = join(dir, crate, 'Cargo.toml');
   const target = mkdtempSync(join(tmpdir(), 'sm-stranger-cargo-'));
   execFileSync('cargo', ['build', '--release', '--quiet', '--offline', '--manifest-path', manifest], { stdio: 'pipe', env: { ...process.env, CARGO_TARGET_DIR: target } });
@@ -102,6 +108,20 @@ describe('strangers\' servers, through the CLI', () => {
     expect(run.stdout).toMatch(/FAIL\s+resources\.fd-exhaustion[\s\S]*the server spins/);
     expect(run.stdout).toMatch(/WARN\s+lifecycle\.sigterm[\s\S]*acksOfTheSession: 0\n/);
     expect(run.code).toBe(1);
+  });
+
+  test.concurrent('a Java fixed thread pool run from its source: a backlog of 50, exit status 143 after a drained SIGTERM, and its lazily started pool threads are no leak', async () => {
+    if (!installed('java', ['-version'])) {
+      console.warn('skipped: java is not installed');
+      return;
+    }
+    const cmd = `java ${JSON.stringify(join(dir, 'PoolServer.java'))} --port {port} --delay-ms {delayMs} --workers {workers}`;
+    const run = await check(cmd, 'thread-pool', ['concurrency.limit', 'concurrency.backlog', 'resources.threads', 'lifecycle.sigterm'], ['--workers', '5']);
+    expect(run.stdout).toMatch(/PASS\s+concurrency\.limit\s.*measured limit 5/);
+    expect(run.stdout).toMatch(/WARN\s+concurrency\.backlog[\s\S]*actual:\s+50\n/);
+    expect(run.stdout).toMatch(/PASS\s+resources\.threads\s/);
+    expect(run.stdout).toMatch(/WARN\s+lifecycle\.sigterm[\s\S]*actual:\s+exit code 143[\s\S]*acksOfTheSession: 3\n/);
+    expect(run.code).toBe(0);
   });
 
   test.concurrent('a C thread pool that leaks a log file per session: the leak is named as files, not sockets', async () => {
