@@ -66,17 +66,26 @@ export const sessionMixExercise: Exercise<MixObservation> = {
     const rounds = mixRounds(ctx.target.limit);
     Object.assign(evidence, await exercise(ctx, rounds));
     const afterMix = await zombiesReaped(ctx);
-    const burst = ctx.target.limit === 'unbounded' ? 50 : ctx.target.limit;
-    const clients = await Promise.all(Array.from({ length: burst }, (_, i) => ctx.connect(`burst ${i + 1}`)));
-    await Promise.all(clients.map((c) => c.send('hello')));
-    await Promise.all(clients.map((c) => c.waitForAcks(1, ctx.deadlines.firstAck(burst))));
-    await Promise.all(clients.map((c) => c.send('goodbye'))); // every session ends at the same moment
-    await Promise.all(clients.map((c) => c.waitForClose(ctx.deadlines.close())));
-    for (const c of clients) c.close(); // a client left without FIN gives up: its session is over too
-    requireServer(ctx, `during the burst of ${burst} sessions`);
+    const burst = await burstEndingTogether(ctx);
     return { cold, rest, warm, sessions: (rounds + 1) * EVERY_END.length + burst, afterMix, burst, evidence };
   },
 };
+
+/** The mix's burst: 50 sessions (L when bounded) that each get an ack, then all say goodbye at one moment. Returns their number. */
+async function burstEndingTogether(ctx: CaseContext): Promise<number> {
+  const burst = ctx.target.limit === 'unbounded' ? 50 : ctx.target.limit;
+  const clients = await Promise.all(Array.from({ length: burst }, (_, i) => ctx.connect(`burst ${i + 1}`)));
+  await Promise.all(clients.map((c) => c.send('hello')));
+  await Promise.all(clients.map((c) => c.waitForAcks(1, ctx.deadlines.firstAck(burst))));
+  await Promise.all(clients.map((c) => c.send('goodbye'))); // every session ends at the same moment
+  await Promise.all(clients.map((c) => c.waitForClose(ctx.deadlines.close())));
+  for (const c of clients) c.close(); // a client left without FIN gives up: its session is over too
+  requireServer(ctx, `during the burst of ${burst} sessions`);
+  return burst;
+}
+
+/** Threads a runtime may add or drop on its own between two samples (a JIT compiler thread, a GC helper). */
+const RUNTIME_THREAD_JITTER = 1;
 
 /** What the cases judged on the session mix declare alike: its exercise, and the machine alone where crowds are heavy. */
 const ON_THE_SESSION_MIX: Pick<ConformanceCase, 'tags' | 'exclusive' | 'exercise'> = {
@@ -199,12 +208,14 @@ export const resourceCases: ConformanceCase[] = [
     appliesTo: { models: 'all' },
     level: 'MUST',
     ...ON_THE_SESSION_MIX,
-    title: 'the thread count returns to its baseline after sessions, and no finished thread keeps its stack',
+    title: 'the thread count returns to its baseline after sessions (or, for a cache of idle threads, holds steady), and no finished thread keeps its stack',
     description: SHARES_THE_MIX +
       'It then counts the threads of the server tree and the thread-stack mappings that belong to no live thread, through ' +
       '/proc.',
     expectation: 'Within (D + 4 s) × multiplier after the last session, at most as many threads as at the idle baseline ' +
       '(for a thread pool of L, L − 1 more: a pool may start its threads as work comes). ' +
+      'Threads kept beyond that may be a cache of idle threads: the rounds and the burst then run again, and within the same time ' +
+      'the count must be no higher than before (one more at most, a runtime\'s own). ' +
       'Fewer than 10 new stray thread stacks, counted from the end of the first round of the mix ' +
       '(over the 70 sessions that follow for an unbounded model, 5 + L for a bounded one), ' +
       'or no more stray stacks in any process than glibc\'s cache of freed stacks keeps (40 MiB: five of 8 MiB, twenty of 2 MiB).',
@@ -224,8 +235,20 @@ export const resourceCases: ConformanceCase[] = [
       const lazyPool = MODEL_TRAITS[ctx.target.model].limit === 'pool' && !MODEL_TRAITS[ctx.target.model].processPool && limit !== 'unbounded' ? limit - 1 : 0;
       const { atRest, after, now } = await backToRest(ctx, (s) => s.threads, rest, undefined, lazyPool);
       const baseline = lazyPool > 0 ? `${atRest + lazyPool} threads (${atRest} at the idle baseline, and the ${lazyPool} more a pool of ${limit} may start as work comes)` : `${atRest} threads (the idle baseline)`;
-      check(now <= atRest + lazyPool, `at most ${baseline}`, `${now}`,
-        { ...evidence, perProcess: after.processes.map((p) => `${p.pid}(${p.comm}): ${p.threads}`) });
+      let kept = '';
+      if (now > atRest + lazyPool) {
+        // Threads that outlive their sessions may be a cache of idle ones (Java's newCachedThreadPool keeps
+        // them 60 s): the same sessions run again then start no more. A leak grows with them. (Last of the
+        // cases on the mix, this one may run more sessions on its server.)
+        const rounds = mixRounds(ctx.target.limit);
+        await exercise(ctx, rounds);
+        const rerun = rounds * EVERY_END.length + (await burstEndingTogether(ctx));
+        const again = await backToRest(ctx, (s) => s.threads, after, undefined, RUNTIME_THREAD_JITTER);
+        check(again.now <= now + RUNTIME_THREAD_JITTER, `at most ${baseline}, or no more threads when the same sessions run again (a cache of idle threads)`,
+          `${now} after the sessions, ${again.now} after ${rerun} of them ran again`,
+          { ...evidence, perProcess: again.after.processes.map((p) => `${p.pid}(${p.comm}): ${p.threads}`) });
+        kept = `; ${now - atRest} idle threads kept after the sessions, no more when ${rerun} of them ran again (a cache)`;
+      }
       // A thread that ends unjoined and undetached leaves its stack mapped (8 MiB by default): the
       // thread count recovers, the stack mappings do not. glibc caches a few freed stacks; leaks grow per session.
       const strays = after.strayStacks - warm.strayStacks;
@@ -234,7 +257,7 @@ export const resourceCases: ConformanceCase[] = [
         `fewer than ${STRAY_STACK_LIMIT} new thread stacks without a thread after ${sinceWarm} sessions, or no more than glibc's cache of freed stacks holds (40 MiB a process)`,
         `${strays} (${after.strayStacks} in all)`, { ...evidence, vsizeMiB: (after.vsizeBytes / MIB).toFixed(0) });
       const cached = strays >= STRAY_STACK_LIMIT ? ' (within glibc\'s 40 MiB cache of freed stacks)' : '';
-      return { message: `${atRest} threads at rest; ${strays} stray thread stacks after ${sinceWarm} sessions${cached}` };
+      return { message: `${atRest} threads at rest${kept}; ${strays} stray thread stacks after ${sinceWarm} sessions${cached}` };
     },
   },
   {

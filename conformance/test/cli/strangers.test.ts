@@ -124,6 +124,27 @@ describe('strangers\' servers, through the CLI', () => {
     expect(run.code).toBe(0);
   });
 
+  test.concurrent('a Java cached thread pool keeps idle threads after a crowd: a cache, not a leak', async () => {
+    if (!installed('java', ['-version'])) {
+      console.warn('skipped: java is not installed');
+      return;
+    }
+    const cmd = `java ${JSON.stringify(join(dir, 'CachedServer.java'))} --port {port} --delay-ms {delayMs}`;
+    const run = await check(cmd, 'thread-per-connection', ['resources.threads', 'concurrency.limit']);
+    expect(run.stdout).toMatch(/PASS\s+resources\.threads\s.*idle threads kept after the sessions, no more when \d+ of them ran again \(a cache\)/);
+    expect(run.stdout).toMatch(/PASS\s+concurrency\.limit\s/);
+    expect(run.code).toBe(0);
+  });
+
+  test.concurrent('threads that block for ever on a queue nobody drains, their sockets closed: only the thread count tells, and it grows', async () => {
+    const run = await check(python('threads_stats_queue.py'), 'thread-per-connection', ['resources.threads', 'resources.fds']);
+    expect(run.stdout).toMatch(/FAIL\s+resources\.threads[\s\S]*actual:\s+(\d+) after the sessions, (\d+) after \d+ of them ran again/);
+    const [, first, again] = /actual:\s+(\d+) after the sessions, (\d+) after/.exec(run.stdout) ?? [];
+    expect(Number(again)).toBeGreaterThan(Number(first));
+    expect(run.stdout).toMatch(/PASS\s+resources\.fds\s/);
+    expect(run.code).toBe(1);
+  });
+
   test.concurrent('a C thread pool that leaks a log file per session: the leak is named as files, not sockets', async () => {
     const cmd = `${compiled('pool_log_leak.c')} --port {port} --delay-ms {delayMs} --workers {workers}`;
     const run = await check(cmd, 'thread-pool', ['resources.fds', 'resources.fd-exhaustion', 'concurrency.limit'], ['--workers', '5']);
