@@ -115,7 +115,7 @@ describe('strangers\' servers, through the CLI', () => {
       console.warn('skipped: java is not installed');
       return;
     }
-    const cmd = `java ${JSON.stringify(join(dir, 'PoolServer.java'))} --port {port} --delay-ms {delayMs} --workers {workers}`;
+    const cmd = `java ${JSON.stringify(join(dir, 'ExecutorServer.java'))} --port {port} --delay-ms {delayMs} --workers {workers}`;
     const run = await check(cmd, 'thread-pool', ['concurrency.limit', 'concurrency.backlog', 'resources.threads', 'lifecycle.sigterm'], ['--workers', '5']);
     expect(run.stdout).toMatch(/PASS\s+concurrency\.limit\s.*measured limit 5/);
     expect(run.stdout).toMatch(/WARN\s+concurrency\.backlog[\s\S]*actual:\s+50\n/);
@@ -129,7 +129,7 @@ describe('strangers\' servers, through the CLI', () => {
       console.warn('skipped: java is not installed');
       return;
     }
-    const cmd = `java ${JSON.stringify(join(dir, 'CachedServer.java'))} --port {port} --delay-ms {delayMs}`;
+    const cmd = `java ${JSON.stringify(join(dir, 'ExecutorServer.java'))} --port {port} --delay-ms {delayMs}`;
     const run = await check(cmd, 'thread-per-connection', ['resources.threads', 'concurrency.limit']);
     expect(run.stdout).toMatch(/PASS\s+resources\.threads\s.*idle threads kept after the sessions, no more when \d+ of them ran again \(a cache\)/);
     expect(run.stdout).toMatch(/PASS\s+concurrency\.limit\s/);
