@@ -1,3 +1,4 @@
+import { CapturedOutput } from './captured-output';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -118,11 +119,11 @@ export function listensOn(pids: number[], at: ListenAt): boolean {
   return listenHolders(pids, at).pids.length > 0;
 }
 
-function spawnCommand(command: string, env: NodeJS.ProcessEnv, cwd: string | undefined): ChildProcess {
+function spawnCommand(command: string, env: NodeJS.ProcessEnv, cwd: string | undefined, out: CapturedOutput, err: CapturedOutput): ChildProcess {
   const argv = splitCommand(command);
   const [file, args] = argv && argv.length > 0 ? [argv[0], argv.slice(1)] : ['/bin/sh', ['-c', command]];
   // detached: own session and process group, so the whole tree can be signalled at once
-  return spawn(file, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(file, args, { cwd, env, detached: true, stdio: ['ignore', out.fd, err.fd] });
 }
 
 function tail(text: string, lines = 8): string {
@@ -178,17 +179,17 @@ async function launchOn(target: Target, endpoint: Endpoint, deadlines: Deadlines
   const env = { ...process.env, ...target.env, [RUN_MARKER_ENV]: runMarker, [TARGET_MARKER_ENV]: marker };
   const startedAt = Date.now();
   let child: ChildProcess;
+  const stdout = new CapturedOutput('out');
+  const stderr = new CapturedOutput('err');
   try {
-    child = spawnCommand(command, env, target.cwd);
+    child = spawnCommand(command, env, target.cwd, stdout, stderr);
   } catch (err) {
+    stdout.close();
+    stderr.close();
     throw new LaunchError(`cannot start "${command}": ${(err as Error).message}`);
   }
-  let out = '';
-  let errText = '';
   let exit: ExitStatus | undefined;
   let spawnError: Error | undefined;
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => (out = (out + d).slice(-65536)));
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (errText = (errText + d).slice(-65536)));
   child.on('error', (err) => (spawnError = err));
   child.on('exit', (code, signal) => (exit = { code, signal }));
   const pid = child.pid ?? -1;
@@ -201,8 +202,8 @@ async function launchOn(target: Target, endpoint: Endpoint, deadlines: Deadlines
   const procfs = hasProcfs();
   const handle: LaunchedTarget = {
     target, endpoint, host: target.host, port, pid, serverPid: pid, launchers: [], marker, command, startedAt, readyAfterMs: 0,
-    stdout: () => out,
-    stderr: () => errText,
+    stdout: () => stdout.text(),
+    stderr: () => stderr.text(),
     exitStatus: () => exit,
     serverAlive: () => {
       if (handle.serverPid === pid && exit !== undefined) return false;
@@ -249,8 +250,8 @@ async function launchOn(target: Target, endpoint: Endpoint, deadlines: Deadlines
       }
     }
     await pollUntil(() => exit !== undefined || spawnError !== undefined, deadlines.slack());
-    child.stdout?.destroy();
-    child.stderr?.destroy();
+    stdout.close();
+    stderr.close();
     untrackSession(pid);
     cleanUp();
     live.delete(handle);
@@ -285,7 +286,7 @@ async function launchOn(target: Target, endpoint: Endpoint, deadlines: Deadlines
   const listening = (): boolean => procfs && (treeListens() || sweepListens());
   // The command exiting is only fatal when nothing it started lives on (a daemonizing server exits 0).
   const gaveUp = (): boolean => spawnError !== undefined || (exit !== undefined && (exit.code !== 0 || handle.sweepPids().length === 0));
-  const readyLineSeen = (): boolean => announces(out, endpoint);
+  const readyLineSeen = (): boolean => announces(stdout.text(), endpoint);
   const ready = (): boolean => {
     if (!procfs) return readyLineSeen();
     return listening() && (!target.readyLine || readyLineSeen());
@@ -300,6 +301,7 @@ async function launchOn(target: Target, endpoint: Endpoint, deadlines: Deadlines
     if (spawnError) throw new LaunchError(`cannot start "${command}": ${spawnError.message}`);
     if (exit && !timedOut) {
       const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+      const errText = stderr.text();
       const err = tail(errText);
       const Failure = PORT_TAKEN.test(errText) ? PortTakenError : LaunchError;
       throw new Failure(`target "${command}" ${how} before listening on ${endpoint.path !== undefined ? where : `port ${port}`}${err ? `; its stderr ends with:\n${err}` : ''}`);
