@@ -91,7 +91,8 @@ describe('strangers\' servers, through the CLI', () => {
     expect(run.stdout).toMatch(/PASS\s+concurrency\.limit\s/);
     expect(run.stdout).toMatch(/WARN\s+concurrency\.backlog[\s\S]*actual:\s+5\n/);
     expect(run.stdout).toMatch(/FAIL\s+resources\.fd-exhaustion[\s\S]*the server spins/);
-    expect(run.stdout).toMatch(/WARN\s+lifecycle\.sigterm[\s\S]*acksOfTheSession: 0\n/);
+    // killed with acks owed: fewer than the 3 (on a loaded machine the signal may follow the first ones)
+    expect(run.stdout).toMatch(/WARN\s+lifecycle\.sigterm[\s\S]*acksOfTheSession: [0-2]\n/);
     expect(run.code).toBe(1);
   });
 
@@ -106,7 +107,8 @@ describe('strangers\' servers, through the CLI', () => {
     expect(run.stdout).toMatch(/FAIL\s+robustness\.non-ascii[\s\S]*expected: a new client served by the same server process/);
     expect(run.stdout).toMatch(/PASS\s+resources\.threads\s.*within glibc's 40 MiB cache of freed stacks/);
     expect(run.stdout).toMatch(/FAIL\s+resources\.fd-exhaustion[\s\S]*the server spins/);
-    expect(run.stdout).toMatch(/WARN\s+lifecycle\.sigterm[\s\S]*acksOfTheSession: 0\n/);
+    // killed with acks owed: fewer than the 3 (on a loaded machine the signal may follow the first ones)
+    expect(run.stdout).toMatch(/WARN\s+lifecycle\.sigterm[\s\S]*acksOfTheSession: [0-2]\n/);
     expect(run.code).toBe(1);
   });
 
