@@ -18,10 +18,10 @@ const config: Config = {
   ...files,
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/fixtures/example-project/', '/fixtures/kill-scenarios/', ...ignored],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
-  // Suites start real servers and mostly wait on their delays: two workers per core (four at least,
-  // eight at most; 4 on 2 cores took the quick tier from 493 s to 422 s), and generous per-test time.
-  // Cases that need the machine alone take the machine lock whatever the count.
-  maxWorkers: Math.min(8, Math.max(4, 2 * availableParallelism())),
+  // Suites start real servers: a worker per core (at least two), and generous per-test time. Two per
+  // core took the quick tier from 493 s to 422 s on 2 cores, but stalled a test's server start for over
+  // 10 s in 2 soak runs (never in 7 with one per core).
+  maxWorkers: Math.max(2, availableParallelism()),
   testTimeout: 300_000,
   // test.concurrent: a reference suite runs four cases at a time (each on its own server), the mutant
   // self-test four mutants per file (each running its own cases side by side).

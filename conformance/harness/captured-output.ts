@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, ftruncateSync, openSync, readSync, rmSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, readdirSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,6 +9,12 @@ const CUT_AT_BYTES = 1024 * 1024;
 const CUT_EVERY_MS = 500;
 
 let files = 0;
+const prefix = (kitPid: number): string => `server-models-output-${kitPid}-`;
+
+/** Removes the output files of a kit process that died without stopping its targets (the watchdog's work). */
+export function removeOutputFiles(kitPid: number): void {
+  for (const name of readdirSync(tmpdir())) if (name.startsWith(prefix(kitPid))) rmSync(join(tmpdir(), name), { force: true });
+}
 
 /**
  * A started target's stdout or stderr, written to a file instead of a pipe. A file never makes the
@@ -26,7 +32,7 @@ export class CapturedOutput {
   private readonly cutter: NodeJS.Timeout;
 
   constructor(name: string) {
-    this.path = join(tmpdir(), `server-models-output-${process.pid}-${files++}.${name}`);
+    this.path = join(tmpdir(), `${prefix(process.pid)}${files++}.${name}`);
     // O_APPEND: the target's writes go to the end, also after a cut.
     this.fd = openSync(this.path, 'a+');
     this.cutter = setInterval(() => this.cutBack(), CUT_EVERY_MS);

@@ -7,6 +7,7 @@
  * When Jest's main process dies, the kit process (a Jest worker) is orphaned: it can never report a
  * result, and a test waiting for ever would keep it alive for ever, so it is ended too.
  */
+import { removeOutputFiles } from './captured-output';
 import { killMarkedRun } from './reaper';
 import { pidExists } from './procfs';
 
@@ -18,6 +19,7 @@ function fire(orphanedWorker?: number): void {
   if (firing) return;
   firing = true;
   killMarkedRun(marker, [...sessions]);
+  if (Number(watched[0]) > 0) removeOutputFiles(Number(watched[0])); // the output files of the dead kit's servers
   if (orphanedWorker !== undefined) endOrphanedWorker(orphanedWorker);
   process.exit(0);
 }

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { pollUntil } from '../../harness/deadlines';
 import { compiledModule } from '../../harness/paths';
 import { listProcesses } from '../../harness/procfs';
@@ -18,11 +20,14 @@ async function kitWithServer(env: NodeJS.ProcessEnv = {}) {
 }
 
 describe('watchdog', () => {
-  test('SIGKILL of the kit process leaves no server running', async () => {
+  test('SIGKILL of the kit process leaves no server running, and none of their output files', async () => {
     const { kit, serverPid } = await kitWithServer();
     expect(alive(serverPid)).toBe(true);
+    const outputFiles = () => readdirSync(tmpdir()).filter((f) => f.startsWith(`server-models-output-${kit.pid}-`));
+    expect(outputFiles()).toHaveLength(2); // the server's stdout and stderr
     kit.kill('SIGKILL');
     expect(await pollUntil(() => !alive(serverPid), 5000)).toBe(true);
+    expect(await pollUntil(() => outputFiles().length === 0, 5000)).toBe(true);
   });
 
   test('SIGKILL of Jest\'s main process kills the servers of a surviving worker, and the orphaned worker', async () => {
