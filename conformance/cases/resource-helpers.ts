@@ -1,13 +1,11 @@
 import { pollUntil, waitUntilSettled } from '../harness/deadlines';
+import { USER_HZ } from '../harness/procfs';
 import { sampleTree, TreeSample } from '../harness/tree-probe';
 import { CaseBlocked, CaseContext } from './types';
 import { runSessions, SessionEnd, sessionMix } from './session-mix';
 import { howServerEnded } from './evidence';
 
 /** What the resource cases share: baselines, sessions that always end, and "the server is gone". */
-
-/** Clock ticks per second of /proc/<pid>/stat CPU times (USER_HZ, 100 on Linux). */
-export const USER_HZ = 100;
 
 /** Waits until `read` of the tree has not changed for a while, then returns it: the idle baseline. */
 export async function stableBaseline<T extends number | string>(ctx: CaseContext, read: (s: TreeSample) => T): Promise<T> {

@@ -1,9 +1,9 @@
-import { CapturedOutput } from './captured-output';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CapturedOutput } from './captured-output';
 import { Deadlines, pollUntil, pollWithBackoff } from './deadlines';
 import { describeEndpoint, Endpoint, ListenAt, listenAtOf } from './endpoint';
 import { pickFreePort } from './free-port';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { readProcess } from './procfs';
+import { readProcess, USER_HZ } from './procfs';
 
 /**
  * What the machine's CPUs spent on programs other than the server and this kit while a case ran. A
@@ -10,9 +10,6 @@ import { readProcess } from './procfs';
 
 /** Share of all the machine's CPU time above which outside programs are said to have loaded it: half a core of two. */
 export const OUTSIDE_LOAD_BOUND = 0.25;
-
-/** CPU clock ticks per second as /proc counts them (USER_HZ: 100 on every Linux that ships). */
-const TICKS_PER_S = 100;
 
 interface Sample {
   /** all ticks of all CPUs, and those not idle */
@@ -45,7 +42,7 @@ function sample(memberPids: () => number[]): Sample | undefined {
     if (p) server += p.cpuTicks + p.reapedTicks;
   }
   const kit = process.cpuUsage();
-  return { ...machine, server, kit: ((kit.user + kit.system) / 1e6) * TICKS_PER_S };
+  return { ...machine, server, kit: ((kit.user + kit.system) / 1e6) * USER_HZ };
 }
 
 export interface OutsideLoad {

@@ -1,5 +1,8 @@
 import { readFileSync, readdirSync, readlinkSync, existsSync } from 'node:fs';
 
+/** Clock ticks per second of /proc CPU times (USER_HZ, 100 on Linux). */
+export const USER_HZ = 100;
+
 /** One row of `/proc/<pid>/stat`, the fields the kit needs. */
 export interface ProcessInfo {
   pid: number;

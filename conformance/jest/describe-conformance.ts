@@ -70,7 +70,7 @@ export function describeConformance(spec: TargetSpec, options: ConformanceOption
         options.onResult?.(result);
         // A deadline missed while other programs loaded the machine was not measured, for the machine's sake:
         // said, never a failure of the server (see CaseLate).
-        if (result.outcome === 'blocked' && blockedByOutsideLoad(result)) console.warn(formatResult(result, false));
+        if (blockedByOutsideLoad(result)) console.warn(formatResult(result, false));
         else if (failOn.includes(result.outcome) || result.outcome === 'error') throw new Error(`${formatResult(result, false)}${result.stack ? `\n${result.stack}` : ''}`);
       }, timeoutMs);
     }
